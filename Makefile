@@ -1,0 +1,33 @@
+# The README's two commands are `make demo` and `make test`; everything they
+# need (Docker engine, images, virtualenv, collections) is installed by lab/setup.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup test demo lab-down unit lint sanity build syntax molecule
+
+help:
+	@echo "make demo      deploy and verify a whole cluster in local containers"
+	@echo "make test      run every test (unit, lint, sanity, build, molecule)"
+	@echo "make lab-down  remove the demo containers, network and volumes"
+	@echo "make unit|lint|sanity|build|syntax   one step of make test"
+	@echo "make molecule [SCENARIO=name]       molecule scenarios (all by default)"
+
+setup:
+	lab/setup all
+
+test:
+	lab/run-tests
+
+demo:
+	lab/demo.sh up
+
+lab-down:
+	lab/demo.sh down
+
+unit lint sanity build syntax:
+	lab/setup venv
+	lab/run-tests $@
+
+molecule:
+	lab/setup all
+	MOLECULE_SCENARIOS="$(SCENARIO)" lab/run-tests molecule

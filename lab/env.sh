@@ -1,0 +1,9 @@
+# Sourced by lab scripts: the pinned venv on PATH, and this checkout visible
+# to Ansible as the collection clustered.mail (build/collections links here).
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export PATH="$ROOT/.venv/bin:$PATH"
+mkdir -p "$ROOT/build/collections/ansible_collections/clustered"
+ln -sfn "$ROOT" "$ROOT/build/collections/ansible_collections/clustered/mail"
+export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections"
+export ANSIBLE_ROLES_PATH="$ROOT/roles"
+export ANSIBLE_NOCOLOR=1 PY_COLORS=0 NO_COLOR=1
