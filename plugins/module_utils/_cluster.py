@@ -1,0 +1,509 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ONE normalisation of the inventory into a plain cluster model.
+
+Private to the collection (``_``-prefixed): playbooks reach it through the
+``clustered.mail.cluster_model`` / ``clustered.mail.cluster_errors`` filters.
+The inventory contract is ``docs/inventory.md``; this module implements it.
+
+API
+---
+``build_cluster(hostvars, groups, cluster_vars=None) -> dict``
+    Returns the model below, or raises :class:`ClusterError` listing EVERY
+    problem found (``err.errors`` is the list of messages).
+
+``cluster_errors(hostvars, groups, cluster_vars=None) -> list[str]``
+    The same checks, returned as a list (empty when the inventory is valid);
+    meant for one early ``ansible.builtin.assert`` before any host changes.
+
+``hostvars``  mapping inventory host -> its variables (Ansible's ``hostvars``).
+``groups``    mapping group -> list of hosts (Ansible's ``groups``).
+``cluster_vars`` the cluster-wide ``mail_cluster_*`` variables; by default
+    they are read from the first cluster host's hostvars, and every other
+    cluster host must agree (they belong in ``group_vars/all``).
+
+Every message names the variable (and host or user) and says how to fix it,
+e.g. ``mail_cluster_ttl=3 on all: must be between 5 and 86400``.
+
+The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
+
+    domain            'example.com'    (mail_cluster_domain, lower case, no dot)
+    domains           ['example.com', ...]   (first is always ``domain``)
+    mail_name         'mail'           mail_fqdn 'mail.example.com'
+    mx_style          'hosts' | 'round_robin'
+    mx_preference     10               backup_mx_preference 50
+    ttl               60
+    spf, dmarc        TXT strings ('' disables the record)
+    hostmaster        'hostmaster.example.com'  (SOA RNAME, DNS form, no dot)
+    reverse_zones     None (derive) or the list given in the inventory
+    placement         'none' | 'explicit' | 'hash'
+    vmail_uid, vmail_gid, store_path
+    groups            {'mail_dns': [...], 'mail_storage': [...],
+                       'mail_primaries': [...], 'mail_backup_mx': [...]}
+                      (inventory order; only hosts of these groups matter)
+    hosts             {host: {'name', 'groups', 'addresses', 'ipv4', 'ipv6',
+                              'host_name', 'fqdn', 'mx_tier' (primaries, else
+                              None), 'dns_role' ('primary'|'secondary'|None)}}
+    dns_primary       host or None      dns_secondaries [hosts]
+    services          {'smtp': [hosts], 'imap': [...], 'pop3': [...], 'webmail': [...]}
+    users             [{'name', 'domain', 'address', 'aliases' (full
+                        addresses), 'password_hash', 'home' (host or None),
+                        'home_fqdn' (or None)}]
+
+Addresses are normalised (``ipaddress`` compressed form), IPv4 first.
+Placement ``hash`` uses rendezvous hashing (sha256 of address + primary,
+highest wins): stable across runs and hosts, and adding or removing one
+primary moves only the users that must move. A user's explicit ``home``
+wins under ``hash`` too (that is how a user is moved); under ``none`` homes
+are not used (``home`` is None).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import ipaddress
+import re
+
+GROUPS = ('mail_dns', 'mail_storage', 'mail_primaries', 'mail_backup_mx')
+SERVICES = ('smtp', 'imap', 'pop3', 'webmail')
+MX_STYLES = ('hosts', 'round_robin')
+PLACEMENTS = ('none', 'explicit', 'hash')
+DNS_ROLES = ('primary', 'secondary')
+TTL_MIN = 5
+TTL_MAX = 86400
+USER_KEYS = ('name', 'domain', 'password_hash', 'aliases', 'home')
+
+# Cluster-wide variables (group_vars/all). The default of mail_cluster_domain
+# is None: it is required.
+CLUSTER_DEFAULTS = {
+    'mail_cluster_domain': None,
+    'mail_cluster_domains': None,
+    'mail_cluster_mail_name': 'mail',
+    'mail_cluster_mx_style': 'hosts',
+    'mail_cluster_mx_preference': 10,
+    'mail_cluster_backup_mx_preference': 50,
+    'mail_cluster_ttl': 60,
+    'mail_cluster_services': None,
+    'mail_cluster_users': [],
+    'mail_cluster_placement': 'none',
+    'mail_cluster_spf': 'v=spf1 mx -all',
+    'mail_cluster_dmarc': 'v=DMARC1; p=quarantine',
+    'mail_cluster_hostmaster': None,
+    'mail_cluster_reverse_zones': None,
+    'mail_cluster_vmail_uid': 5000,
+    'mail_cluster_vmail_gid': 5000,
+    'mail_cluster_store_path': '/srv/mail',
+}
+
+_LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
+_LOCAL_PART = re.compile(r'^[a-z0-9_][a-z0-9._+-]*$')
+
+
+class ClusterError(ValueError):
+    """The inventory does not describe a valid cluster; ``errors`` lists why."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(ClusterError, self).__init__('\n'.join(self.errors))
+
+
+def is_dns_name(name, min_labels=1):
+    """True when ``name`` (no trailing dot, lower case) is a valid host-style DNS name."""
+    if not isinstance(name, str) or not name or len(name) > 253:
+        return False
+    labels = name.split('.')
+    return len(labels) >= min_labels and all(_LABEL.match(label) for label in labels)
+
+
+def _dns_name(value):
+    return value.strip().rstrip('.').lower() if isinstance(value, str) else value
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_in(errors, var, value, low, high, where='on all'):
+    if not _is_int(value) or not low <= value <= high:
+        errors.append('%s=%r %s: must be an integer between %d and %d' % (var, value, where, low, high))
+        return None
+    return value
+
+
+def rendezvous_home(address, primaries):
+    """The primary that owns ``address`` under placement ``hash`` (highest sha256 wins)."""
+    if not primaries:
+        return None
+
+    def weight(host):
+        return hashlib.sha256(('%s\0%s' % (address.lower(), host)).encode('utf-8')).hexdigest()
+    return max(sorted(primaries), key=weight)
+
+
+def _cluster_hosts(groups):
+    seen = []
+    for group in GROUPS:
+        for host in groups.get(group) or []:
+            if host not in seen:
+                seen.append(host)
+    return seen
+
+
+def _read_cluster_vars(hostvars, hosts, errors):
+    values = dict(CLUSTER_DEFAULTS)
+    if not hosts:
+        return values
+    first = hostvars.get(hosts[0]) or {}
+    for var in CLUSTER_DEFAULTS:
+        if var in first:
+            values[var] = first[var]
+    # Cluster-wide means the same everywhere: a host_vars override is a mistake.
+    for host in hosts[1:]:
+        hv = hostvars.get(host) or {}
+        for var in CLUSTER_DEFAULTS:
+            if hv.get(var, CLUSTER_DEFAULTS[var]) != values[var]:
+                errors.append('%s differs between hosts %s and %s: define cluster-wide variables once, in group_vars/all'
+                              % (var, hosts[0], host))
+    return values
+
+
+def _addresses(host, hv, errors):
+    raw = hv.get('mail_cluster_addresses')
+    if raw is None:
+        try:
+            raw = [str(ipaddress.ip_address(str(hv.get('ansible_host', ''))))]
+        except ValueError:
+            errors.append('host %s has no address: set mail_cluster_addresses (a list of IPv4/IPv6 addresses) in host_vars/%s,'
+                          ' or ansible_host to an IP address' % (host, host))
+            return []
+    if isinstance(raw, str) or not isinstance(raw, (list, tuple)) or not raw:
+        errors.append('mail_cluster_addresses=%r on host %s: must be a non-empty list of IP addresses' % (raw, host))
+        return []
+    result = []
+    for item in raw:
+        try:
+            addr = ipaddress.ip_address(str(item).strip())
+        except ValueError:
+            errors.append('mail_cluster_addresses on host %s: %r is not an IPv4 or IPv6 address' % (host, item))
+            continue
+        if addr.is_unspecified or addr.is_multicast or addr.is_link_local:
+            errors.append('mail_cluster_addresses on host %s: %s cannot be published in DNS (unspecified, multicast or link-local)'
+                          % (host, addr))
+            continue
+        if str(addr) in result:
+            errors.append('mail_cluster_addresses on host %s: %s is listed twice' % (host, addr))
+            continue
+        result.append(str(addr))
+    # IPv4 first, each family in inventory order.
+    return [a for a in result if ':' not in a] + [a for a in result if ':' in a]
+
+
+def _hosts(hostvars, groups, cv, domain, errors):
+    hosts = {}
+    owner_of = {}
+    names = {}
+    for host in _cluster_hosts(groups):
+        hv = hostvars.get(host) or {}
+        member = [g for g in GROUPS if host in (groups.get(g) or [])]
+        addresses = _addresses(host, hv, errors)
+        for addr in addresses:
+            if addr in owner_of:
+                errors.append('mail_cluster_addresses: %s is an address of both %s and %s; each address belongs to one host'
+                              % (addr, owner_of[addr], host))
+            else:
+                owner_of[addr] = host
+        host_name = _dns_name(hv.get('mail_cluster_host_name', str(host).split('.')[0]))
+        if not is_dns_name(host_name) or '.' in host_name:
+            errors.append('mail_cluster_host_name=%r on host %s: must be one DNS label (letters, digits, hyphens; set'
+                          ' mail_cluster_host_name in host_vars/%s when the inventory name is not one)' % (host_name, host, host))
+        elif host_name in names:
+            errors.append('mail_cluster_host_name=%s on host %s: already the name of host %s; host names must be unique'
+                          % (host_name, host, names[host_name]))
+        else:
+            names[host_name] = host
+        mx_tier = None
+        if 'mail_primaries' in member:
+            if 'mail_cluster_mx_tier' in hv:
+                mx_tier = _int_in(errors, 'mail_cluster_mx_tier', hv['mail_cluster_mx_tier'], 0, 65535, 'on host %s' % host)
+            elif _is_int(cv['mail_cluster_mx_preference']):
+                mx_tier = cv['mail_cluster_mx_preference']
+        dns_role = None
+        if 'mail_dns' in member:
+            dns_role = hv.get('bind_dns_role')
+            if dns_role is not None and dns_role not in DNS_ROLES:
+                errors.append('bind_dns_role=%r on host %s: must be one of %s' % (dns_role, host, ', '.join(DNS_ROLES)))
+        hosts[host] = {
+            'name': host,
+            'groups': member,
+            'addresses': addresses,
+            'ipv4': [a for a in addresses if ':' not in a],
+            'ipv6': [a for a in addresses if ':' in a],
+            'host_name': host_name,
+            'fqdn': '%s.%s' % (host_name, domain) if domain else host_name,
+            'mx_tier': mx_tier,
+            'dns_role': dns_role,
+        }
+    return hosts
+
+
+def _dns_roles(hosts, dns_hosts, errors):
+    explicit = [h for h in dns_hosts if hosts[h]['dns_role'] == 'primary']
+    if len(explicit) > 1:
+        errors.append('bind_dns_role=primary on hosts %s: exactly one mail_dns host can be the primary' % ', '.join(explicit))
+    primary = explicit[0] if explicit else (dns_hosts[0] if dns_hosts else None)
+    for host in dns_hosts:
+        hosts[host]['dns_role'] = 'primary' if host == primary else 'secondary'
+    return primary, [h for h in dns_hosts if h != primary]
+
+
+def _domains(cv, errors):
+    domain = _dns_name(cv['mail_cluster_domain'])
+    if domain is None:
+        errors.append('mail_cluster_domain is not set: define it in group_vars/all (e.g. mail_cluster_domain: example.com)')
+    elif not is_dns_name(domain, 2):
+        errors.append('mail_cluster_domain=%r on all: must be a DNS name of at least two labels, e.g. example.com' % (domain,))
+        domain = None
+    raw = cv['mail_cluster_domains']
+    if raw is None:
+        return domain, [domain] if domain else []
+    if isinstance(raw, str) or not isinstance(raw, (list, tuple)):
+        errors.append('mail_cluster_domains=%r on all: must be a list of domain names' % (raw,))
+        return domain, [domain] if domain else []
+    domains = []
+    for item in raw:
+        name = _dns_name(item)
+        if not is_dns_name(name, 2):
+            errors.append('mail_cluster_domains on all: %r is not a valid domain name' % (item,))
+        elif name in domains:
+            errors.append('mail_cluster_domains on all: %s is listed twice' % name)
+        else:
+            domains.append(name)
+    if domain and domain not in domains:
+        errors.append('mail_cluster_domains on all: must include mail_cluster_domain (%s)' % domain)
+    for name in domains:
+        for other in domains:
+            if name != other and name.endswith('.' + other):
+                errors.append('mail_cluster_domains on all: %s is inside %s; nested mail domains would need a delegation,'
+                              ' which is not supported: use separate domains' % (name, other))
+    if domain in domains:
+        domains.remove(domain)
+        domains.insert(0, domain)
+    return domain, domains
+
+
+def _preferences(cv, hosts, primaries, errors):
+    style = cv['mail_cluster_mx_style']
+    if style not in MX_STYLES:
+        errors.append('mail_cluster_mx_style=%r on all: must be one of %s' % (style, ', '.join(MX_STYLES)))
+    pref = _int_in(errors, 'mail_cluster_mx_preference', cv['mail_cluster_mx_preference'], 0, 65535)
+    backup = _int_in(errors, 'mail_cluster_backup_mx_preference', cv['mail_cluster_backup_mx_preference'], 0, 65535)
+    tiers = dict((h, hosts[h]['mx_tier']) for h in primaries if hosts[h]['mx_tier'] is not None)
+    if style == 'round_robin' and pref is not None:
+        for host, tier in tiers.items():
+            if tier != pref:
+                errors.append('mail_cluster_mx_tier=%s on host %s: per-host tiers need mail_cluster_mx_style=hosts'
+                              ' (round_robin publishes one MX name for all primaries)' % (tier, host))
+    if backup is not None and tiers and backup <= max(tiers.values()):
+        worst = max(tiers, key=lambda h: tiers[h])
+        errors.append('mail_cluster_backup_mx_preference=%s on all: must be greater than every primary\'s MX preference'
+                      ' (host %s has %s); a backup MX is used only after the primaries' % (backup, worst, tiers[worst]))
+    ttl = cv['mail_cluster_ttl']
+    if not _is_int(ttl) or not TTL_MIN <= ttl <= TTL_MAX:
+        errors.append('mail_cluster_ttl=%r on all: must be between %d and %d (seconds)' % (ttl, TTL_MIN, TTL_MAX))
+    return style, pref, backup, ttl
+
+
+def _services(cv, hosts, primaries, errors):
+    raw = cv['mail_cluster_services']
+    if raw is None:
+        return dict((s, list(primaries)) for s in SERVICES)
+    if not isinstance(raw, dict) or not raw:
+        errors.append('mail_cluster_services=%r on all: must be a mapping of service name to a list of hosts' % (raw,))
+        return {}
+    services = {}
+    for name, members in raw.items():
+        label = _dns_name(name)
+        if not is_dns_name(label) or '.' in label:
+            errors.append('mail_cluster_services on all: service name %r must be one DNS label' % (name,))
+            continue
+        if isinstance(members, str) or not isinstance(members, (list, tuple)) or not members:
+            errors.append('mail_cluster_services.%s on all: must be a non-empty list of inventory hosts' % label)
+            continue
+        for host in members:
+            if host not in hosts:
+                errors.append('mail_cluster_services.%s on all: %r is not a host of the mail groups (%s)'
+                              % (label, host, ', '.join(GROUPS)))
+        services[label] = [h for h in members if h in hosts]
+    return services
+
+
+def _users(cv, domain, domains, primaries, hosts, placement, errors):
+    raw = cv['mail_cluster_users']
+    if raw is None:
+        raw = []
+    if isinstance(raw, (str, dict)) or not isinstance(raw, (list, tuple)):
+        errors.append('mail_cluster_users=%r on all: must be a list of {name, domain, password_hash, aliases, home}' % (raw,))
+        return []
+    users = []
+    taken = {}
+    for index, item in enumerate(raw):
+        where = 'mail_cluster_users[%d]' % index
+        if not isinstance(item, dict):
+            errors.append('%s on all: must be a mapping with at least name and password_hash' % where)
+            continue
+        unknown = sorted(set(item) - set(USER_KEYS))
+        if unknown:
+            errors.append('%s on all: unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(USER_KEYS)))
+        name = item.get('name')
+        name = name.strip().lower() if isinstance(name, str) else name
+        if not isinstance(name, str) or not _LOCAL_PART.match(name) or '..' in name or name.endswith('.'):
+            errors.append('%s.name=%r on all: must be a mail local part (letters, digits, . _ + -)' % (where, item.get('name')))
+            continue
+        udomain = _dns_name(item.get('domain', domain))
+        address = '%s@%s' % (name, udomain)
+        where = '%s (%s)' % (where, address)
+        if udomain not in domains:
+            errors.append('%s.domain=%r on all: must be one of mail_cluster_domains (%s)' % (where, udomain, ', '.join(domains)))
+        password_hash = item.get('password_hash')
+        if not isinstance(password_hash, str) or not password_hash.strip():
+            errors.append('%s.password_hash on all: is required (e.g. the output of `doveadm pw -s SHA512-CRYPT`)' % where)
+        aliases = []
+        raw_aliases = item.get('aliases') or []
+        if isinstance(raw_aliases, str) or not isinstance(raw_aliases, (list, tuple)):
+            errors.append('%s.aliases on all: must be a list of local parts or addresses' % where)
+            raw_aliases = []
+        for alias in raw_aliases:
+            alias = alias.strip().lower() if isinstance(alias, str) else alias
+            if not isinstance(alias, str):
+                errors.append('%s.aliases on all: %r is not a string' % (where, alias))
+                continue
+            local, _sep, adomain = alias.partition('@')
+            adomain = adomain or udomain
+            if not _LOCAL_PART.match(local) or adomain not in domains:
+                errors.append('%s.aliases on all: %r must be a local part or an address in mail_cluster_domains' % (where, alias))
+                continue
+            aliases.append('%s@%s' % (local, adomain))
+        for addr in [address] + aliases:
+            if addr in taken:
+                errors.append('%s on all: %s is already used by %s; every address and alias must be unique'
+                              % (where, addr, taken[addr]))
+            else:
+                taken[addr] = address
+        home = item.get('home')
+        if home is not None and home not in primaries:
+            errors.append('%s.home=%r on all: must be a host of mail_primaries (%s)' % (where, home, ', '.join(primaries)))
+            home = None
+        if placement == 'none':
+            home = None
+        elif placement == 'explicit' and home is None and item.get('home') is None:
+            errors.append('%s.home on all: is required with mail_cluster_placement=explicit (a host of mail_primaries)' % where)
+        elif placement == 'hash' and home is None:
+            home = rendezvous_home(address, primaries)
+        users.append({
+            'name': name,
+            'domain': udomain,
+            'address': address,
+            'aliases': aliases,
+            'password_hash': password_hash,
+            'home': home,
+            'home_fqdn': hosts[home]['fqdn'] if home else None,
+        })
+    return users
+
+
+def _collect(hostvars, groups, cluster_vars):
+    errors = []
+    groups = groups or {}
+    cluster = _cluster_hosts(groups)
+    if cluster_vars is None:
+        cv = _read_cluster_vars(hostvars, cluster, errors)
+    else:
+        cv = dict(CLUSTER_DEFAULTS)
+        cv.update(dict((k, v) for k, v in cluster_vars.items() if k in CLUSTER_DEFAULTS))
+    domain, domains = _domains(cv, errors)
+    hosts = _hosts(hostvars, groups, cv, domain, errors)
+    members = dict((g, list(groups.get(g) or [])) for g in GROUPS)
+    primaries = members['mail_primaries']
+    if not primaries:
+        errors.append('group mail_primaries is empty: add at least one host to it in the inventory')
+    if len(members['mail_storage']) > 1:
+        errors.append('group mail_storage has %d hosts (%s): at most one data server is supported'
+                      % (len(members['mail_storage']), ', '.join(members['mail_storage'])))
+    for host in members['mail_backup_mx']:
+        if host in primaries:
+            errors.append('host %s is in both mail_primaries and mail_backup_mx: a backup MX relays to the primaries,'
+                          ' put it in one group only' % host)
+    dns_primary, dns_secondaries = _dns_roles(hosts, members['mail_dns'], errors)
+    style, pref, backup, ttl = _preferences(cv, hosts, primaries, errors)
+    mail_name = _dns_name(cv['mail_cluster_mail_name'])
+    if not is_dns_name(mail_name):
+        errors.append('mail_cluster_mail_name=%r on all: must be a DNS name relative to mail_cluster_domain, e.g. mail' % (mail_name,))
+    placement = cv['mail_cluster_placement']
+    if placement not in PLACEMENTS:
+        errors.append('mail_cluster_placement=%r on all: must be one of %s' % (placement, ', '.join(PLACEMENTS)))
+    services = _services(cv, hosts, primaries, errors)
+    users = _users(cv, domain, domains, primaries, hosts, placement, errors)
+    hostmaster = cv['mail_cluster_hostmaster']
+    if hostmaster is None:
+        hostmaster = 'hostmaster.%s' % domain if domain else None
+    elif isinstance(hostmaster, str) and '@' in hostmaster:
+        local, _sep, hdomain = hostmaster.partition('@')
+        hostmaster = '%s.%s' % (local.replace('.', '\\.'), hdomain)
+    hostmaster = _dns_name(hostmaster)
+    if hostmaster is not None and not is_dns_name(hostmaster.replace('\\.', '-'), 2):
+        errors.append('mail_cluster_hostmaster=%r on all: must be a mailbox such as hostmaster.example.com'
+                      ' or hostmaster@example.com' % (cv['mail_cluster_hostmaster'],))
+    for var in ('mail_cluster_spf', 'mail_cluster_dmarc'):
+        if not isinstance(cv[var], str):
+            errors.append('%s=%r on all: must be a string (empty to publish no record)' % (var, cv[var]))
+    for var in ('mail_cluster_vmail_uid', 'mail_cluster_vmail_gid'):
+        _int_in(errors, var, cv[var], 1, 4294967294)
+    store = cv['mail_cluster_store_path']
+    if not isinstance(store, str) or not store.startswith('/') or store.rstrip('/') == '':
+        errors.append('mail_cluster_store_path=%r on all: must be an absolute path other than /' % (store,))
+    reverse = cv['mail_cluster_reverse_zones']
+    if reverse is not None and (isinstance(reverse, str) or not isinstance(reverse, (list, tuple))):
+        errors.append('mail_cluster_reverse_zones=%r on all: must be a list of networks or reverse zone names' % (reverse,))
+        reverse = None
+    model = {
+        'domain': domain,
+        'domains': domains,
+        'mail_name': mail_name,
+        'mail_fqdn': '%s.%s' % (mail_name, domain) if domain and mail_name else None,
+        'mx_style': style,
+        'mx_preference': pref,
+        'backup_mx_preference': backup,
+        'ttl': ttl,
+        'spf': cv['mail_cluster_spf'],
+        'dmarc': cv['mail_cluster_dmarc'],
+        'hostmaster': hostmaster,
+        'reverse_zones': list(reverse) if reverse is not None else None,
+        'placement': placement,
+        'vmail_uid': cv['mail_cluster_vmail_uid'],
+        'vmail_gid': cv['mail_cluster_vmail_gid'],
+        'store_path': store.rstrip('/') if isinstance(store, str) else store,
+        'groups': members,
+        'hosts': hosts,
+        'dns_primary': dns_primary,
+        'dns_secondaries': dns_secondaries,
+        'services': services,
+        'users': users,
+    }
+    return model, errors
+
+
+def cluster_errors(hostvars, groups, cluster_vars=None):
+    """Every problem with the inventory, as messages naming the variable; [] when valid."""
+    return _collect(hostvars, groups, cluster_vars)[1]
+
+
+def build_cluster(hostvars, groups, cluster_vars=None):
+    """The cluster model (see the module docstring); raises ClusterError listing every problem."""
+    model, errors = _collect(hostvars, groups, cluster_vars)
+    if errors:
+        raise ClusterError(errors)
+    return model
