@@ -1,0 +1,284 @@
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+import pytest
+
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
+from ansible_collections.clustered.mail.plugins.module_utils._dns_records import (
+    DnsError, dns_errors, dns_zones, next_serial, reverse_zone_name, zone_state,
+)
+from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
+    HASH, inventory, set_all,
+)
+
+
+def model(hostvars_groups=None, **cluster):
+    hostvars, groups = hostvars_groups or inventory()
+    if cluster:
+        set_all(hostvars, groups, **cluster)
+    return build_cluster(hostvars, groups)
+
+
+def zones_of(m, **kwargs):
+    return dict((z['name'], z) for z in dns_zones(m, **kwargs))
+
+
+def rr(zone, owner, rtype):
+    return sorted((r['value'], r['ttl']) for r in zone['records'] if r['owner'] == owner and r['type'] == rtype)
+
+
+def values(zone, owner, rtype):
+    return sorted(v for v, _ttl in rr(zone, owner, rtype))
+
+
+def test_zone_list_and_soa():
+    zones = dns_zones(model(mail_cluster_domains=['example.com', 'example.org']))
+    names = [z['name'] for z in zones]
+    assert names[:2] == ['example.com', 'example.org']
+    assert set(names[2:]) == {'2.0.192.in-addr.arpa', '100.51.198.in-addr.arpa', '113.0.203.in-addr.arpa',
+                              '0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa'}
+    soa = zones[0]['soa']
+    assert soa == {'mname': 'ns1.example.com.', 'rname': 'hostmaster.example.com.',
+                   'refresh': 3600, 'retry': 600, 'expire': 1209600, 'minimum': 300}
+    for zone in zones:
+        assert values(zone, '@', 'NS') == ['ns1.example.com.', 'ns2.example.com.']
+
+
+def test_mx_style_hosts():
+    z = zones_of(model())['example.com']
+    assert rr(z, '@', 'MX') == [('10 primary1.example.com.', 60), ('10 primary2.example.com.', 60),
+                                ('10 primary3.example.com.', 60), ('50 backup.example.com.', 60)]
+    # the MX targets resolve (glue in the zone)
+    assert values(z, 'primary2', 'A') == ['192.0.2.12', '198.51.100.12']
+    assert values(z, 'backup', 'A') == ['203.0.113.50']
+
+
+def test_mx_style_round_robin():
+    z = zones_of(model(mail_cluster_mx_style='round_robin', mail_cluster_mx_preference=5,
+                       mail_cluster_backup_mx_preference=90))['example.com']
+    assert rr(z, '@', 'MX') == [('5 mail.example.com.', 60), ('90 backup.example.com.', 60)]
+
+
+def test_round_robin_mail_name_every_primary_address():
+    z = zones_of(model(mail_cluster_ttl=30))['example.com']
+    assert rr(z, 'mail', 'A') == [('192.0.2.11', 30), ('192.0.2.12', 30), ('192.0.2.13', 30), ('198.51.100.12', 30)]
+    assert rr(z, 'mail', 'AAAA') == [('2001:db8::11', 30)]
+    assert values(z, 'ns1', 'A') == ['192.0.2.1']
+
+
+def test_tiers_and_backup_last():
+    hostvars, groups = inventory()
+    hostvars['primary3']['mail_cluster_mx_tier'] = 20
+    z = zones_of(model((hostvars, groups)))['example.com']
+    assert values(z, '@', 'MX') == ['10 primary1.example.com.', '10 primary2.example.com.',
+                                    '20 primary3.example.com.', '50 backup.example.com.']
+
+
+def test_other_domain_points_into_cluster_domain():
+    z = zones_of(model(mail_cluster_domains=['example.com', 'example.org']))['example.org']
+    assert values(z, '@', 'MX')[0] == '10 primary1.example.com.'
+    assert values(z, 'mail', 'A') == []
+    assert values(z, 'smtp', 'A') == ['192.0.2.11', '192.0.2.12', '192.0.2.13', '198.51.100.12']
+
+
+def test_services_shape6():
+    z = zones_of(model(mail_cluster_services={'smtp': ['primary1'], 'imap': ['primary2', 'primary3'],
+                                              'webmail': ['store']}))['example.com']
+    assert values(z, 'smtp', 'A') == ['192.0.2.11'] and values(z, 'smtp', 'AAAA') == ['2001:db8::11']
+    assert values(z, 'imap', 'A') == ['192.0.2.12', '192.0.2.13', '198.51.100.12']
+    assert values(z, 'webmail', 'A') == ['192.0.2.10']
+    assert values(z, 'pop3', 'A') == []
+
+
+def test_spf_dmarc_and_long_txt():
+    z = zones_of(model())['example.com']
+    assert values(z, '@', 'TXT') == ['"v=spf1 mx -all"']
+    assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=quarantine"']
+    long_spf = 'v=spf1 ' + ' '.join('ip4:192.0.2.%d' % i for i in range(40)) + ' -all'
+    z = zones_of(model(mail_cluster_spf=long_spf, mail_cluster_dmarc=''))['example.com']
+    txt = values(z, '@', 'TXT')[0]
+    assert len(long_spf) > 510 and txt.count('" "') == 2 and txt.replace('" "', '').strip('"') == long_spf
+    assert values(z, '_dmarc', 'TXT') == []
+
+
+def test_pop_cnames_by_placement():
+    users = [{'name': 'alice', 'password_hash': HASH, 'home': 'primary2'},
+             {'name': 'bob', 'domain': 'example.org', 'password_hash': HASH, 'home': 'primary3'}]
+    zones = zones_of(model(mail_cluster_domains=['example.com', 'example.org'], mail_cluster_users=users,
+                           mail_cluster_placement='explicit'))
+    assert rr(zones['example.com'], 'alice.pop', 'CNAME') == [('primary2.example.com.', 60)]
+    assert values(zones['example.org'], 'bob.pop', 'CNAME') == ['primary3.example.com.']
+    none = zones_of(model(mail_cluster_users=users[:1]))['example.com']
+    assert not [r for r in none['records'] if r['type'] == 'CNAME']
+    hashed = zones_of(model(mail_cluster_users=[{'name': 'carol', 'password_hash': HASH}], mail_cluster_placement='hash'))
+    assert len(values(hashed['example.com'], 'carol.pop', 'CNAME')) == 1
+
+
+def test_ptr_for_every_address_multi_address_hosts():
+    """bertvv/ansible-role-bind#209: a host with several addresses gets a PTR for each."""
+    m = model()
+    zones = zones_of(m)
+    ptrs = {}
+    for zone in zones.values():
+        if zone['kind'] == 'reverse':
+            for r in zone['records']:
+                if r['type'] == 'PTR':
+                    ptrs.setdefault('%s.%s' % (r['owner'], zone['name']), []).append(r['value'])
+    expected = {}
+    for host in m['hosts'].values():
+        for addr in host['addresses']:
+            expected[ipaddress.ip_address(addr).reverse_pointer] = host
+    assert set(ptrs) == set(expected)
+    forward = zones['example.com']
+    for name, targets in ptrs.items():
+        assert len(targets) == 1
+        host = expected[name]
+        target = targets[0]
+        assert target == ('mail.example.com.' if 'mail_primaries' in host['groups'] else host['fqdn'] + '.')
+        # forward-confirmed: the target resolves back to every address of that host
+        owner = target[:-len('.example.com.')]
+        for addr in host['addresses']:
+            assert addr in values(forward, owner, 'AAAA' if ':' in addr else 'A')
+    assert values(zones['100.51.198.in-addr.arpa'], '12', 'PTR') == ['mail.example.com.']
+    assert values(zones['0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa'], '1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0', 'PTR') == ['mail.example.com.']
+
+
+def test_reverse_zones_given():
+    zones = zones_of(model(mail_cluster_reverse_zones=['192.0.2.0/24', '51.198.in-addr.arpa', '203.0.113.0/24', '2001:db8::/32']))
+    assert set(zones) >= {'2.0.192.in-addr.arpa', '51.198.in-addr.arpa', '113.0.203.in-addr.arpa', '8.b.d.0.1.0.0.2.ip6.arpa'}
+    assert values(zones['51.198.in-addr.arpa'], '12.100', 'PTR') == ['mail.example.com.']
+
+
+@pytest.mark.parametrize('net, name', [
+    ('10.0.0.0/8', '10.in-addr.arpa'),
+    ('2001:db8:1::/48', '1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa'),
+])
+def test_reverse_zone_name(net, name):
+    assert reverse_zone_name(ipaddress.ip_network(net)) == name
+
+
+def test_hash_stable_and_content_sensitive():
+    first = [z['hash'] for z in dns_zones(model())]
+    assert first == [z['hash'] for z in dns_zones(model())]
+    changed = dns_zones(model(mail_cluster_ttl=61))
+    assert changed[0]['hash'] != first[0]
+    # a zone whose content did not change keeps its hash
+    assert changed[-1]['hash'] == first[-1] or changed[-1]['name'] != dns_zones(model())[-1]['name']
+
+
+def test_records_sorted_apex_first():
+    z = zones_of(model())['example.com']
+    assert z['records'][0]['owner'] == '@' and z['records'][0]['type'] == 'NS'
+
+
+def test_extra_records():
+    z = zones_of(model(), extra_records={'example.com': [{'name': 'www', 'type': 'a', 'value': '192.0.2.80'},
+                                                         {'name': 'www.example.com.', 'type': 'AAAA', 'value': '2001:db8::80'},
+                                                         {'name': '@', 'type': 'TXT', 'value': 'hello', 'ttl': 10}]})['example.com']
+    assert values(z, 'www', 'A') == ['192.0.2.80'] and values(z, 'www', 'AAAA') == ['2001:db8::80']
+    assert ('"hello"', 10) in rr(z, '@', 'TXT')
+
+
+def errors(m=None, **kwargs):
+    errs = dns_errors(m or model(), **kwargs)
+    if errs:
+        with pytest.raises(DnsError):
+            dns_zones(m or model(), **kwargs)
+    return errs
+
+
+def one(errs, *fragments):
+    assert len(errs) == 1, errs
+    for fragment in fragments:
+        assert fragment in errs[0], errs[0]
+
+
+def test_no_dns_servers():
+    hostvars, groups = inventory()
+    groups['mail_dns'] = []
+    one(errors(model((hostvars, groups))), 'group mail_dns is empty')
+
+
+def test_name_used_twice():
+    hostvars, groups = inventory()
+    hostvars['store']['mail_cluster_host_name'] = 'mail'
+    one(errors(model((hostvars, groups))), 'mail.example.com is used twice', 'host store', 'mail_cluster_mail_name')
+    hostvars['store']['mail_cluster_host_name'] = 'imap'
+    one(errors(model((hostvars, groups))), 'imap.example.com is used twice', 'service imap')
+
+
+def test_mx_target_is_cname():
+    users = [{'name': 'alice', 'password_hash': HASH, 'home': 'primary1'}]
+    m = model(mail_cluster_mx_style='round_robin', mail_cluster_mail_name='alice.pop',
+              mail_cluster_users=users, mail_cluster_placement='explicit')
+    errs = errors(m)
+    assert any('MX target alice.pop.example.com of example.com is a CNAME' in e for e in errs), errs
+    assert any('alice.pop.example.com is a CNAME and also has A, AAAA records' in e for e in errs), errs
+
+
+def test_extra_cname_as_mx_target():
+    errs = errors(extra_records={'example.com': [{'name': 'primary9', 'type': 'CNAME', 'value': 'primary1'},
+                                                 {'name': '@', 'type': 'MX', 'value': '20 primary9.example.com.'}]})
+    one(errs, 'MX target primary9.example.com', 'is a CNAME')
+
+
+def test_user_name_not_a_label():
+    m = model(mail_cluster_users=[{'name': 'a+b', 'password_hash': HASH}], mail_cluster_placement='hash')
+    one(errors(m), 'mail_cluster_users[0] (a+b@example.com)', "name 'a+b'", '.pop CNAME')
+
+
+@pytest.mark.parametrize('zones, fragment', [
+    (['192.0.2.0/25'], "'192.0.2.0/25' is not a reverse zone"),
+    (['192.0.2.0/24', '192.0.0.0/16', '203.0.113.0/24', '198.51.100.0/24', '2001:db8::/64'], 'overlap'),
+    (['x.in-addr.arpa'], 'is not a reverse zone'),
+    (['2.0.192.in-addr.arpa', '203.0.113.0/24', '198.51.100.0/24'], 'address 2001:db8::11 of host primary1 is in none'),
+])
+def test_reverse_zone_errors(zones, fragment):
+    errs = errors(model(mail_cluster_reverse_zones=zones))
+    assert errs and all(e.startswith('mail_cluster_reverse_zones on all: ') for e in errs)
+    assert any(fragment in e for e in errs), errs
+
+
+@pytest.mark.parametrize('kwargs, fragment', [
+    ({'default_ttl': 1}, 'bind_dns_default_ttl=1'),
+    ({'soa': {'refresh': 10}}, 'bind_dns_soa.refresh=10'),
+    ({'soa': {'refersh': 3600}}, 'bind_dns_soa.refersh: unknown key'),
+    ({'soa': {'retry': 7200}}, 'retry < refresh < expire'),
+    ({'extra_records': ['x']}, 'bind_dns_extra_records=[\'x\']'),
+    ({'extra_records': {'example.net': []}}, 'bind_dns_extra_records.example.net: not a zone served here'),
+    ({'extra_records': {'example.com': {'name': 'x'}}}, 'must be a list'),
+    ({'extra_records': {'example.com': [{'name': 'x', 'type': 'A'}]}}, 'bind_dns_extra_records.example.com[0]: must be a mapping'),
+    ({'extra_records': {'example.com': [{'name': 'a b', 'type': 'A', 'value': '1.2.3.4'}]}}, ".name='a b'"),
+    ({'extra_records': {'example.com': [{'name': 'x', 'type': 'HINFO', 'value': 'x'}]}}, ".type='HINFO'"),
+    ({'extra_records': {'example.com': [{'name': 'x', 'type': 'A', 'value': '1.2.3.4\nevil IN A 1.1.1.1'}]}}, 'one line'),
+    ({'extra_records': {'example.com': [{'name': 'x', 'type': 'A', 'value': '1.2.3.4', 'ttl': -1}]}}, '.ttl=-1'),
+    ({'extra_records': {'example.com': [{'name': 'mail', 'type': 'A', 'value': '192.0.2.99'}]}}, 'mail.example.com is used twice'),
+])
+def test_role_input_errors(kwargs, fragment):
+    one(errors(**kwargs), fragment)
+
+
+def test_next_serial():
+    assert next_serial(None, None, 'h1', '20250101') == 2025010100
+    assert next_serial(2025010100, 'h1', 'h1', '20260101') == 2025010100  # unchanged content: unchanged serial
+    assert next_serial(2025010100, 'h1', 'h2', '20250101') == 2025010101  # same day: +1
+    assert next_serial(2025010105, 'h1', 'h2', '20250102') == 2025010200  # new day
+    assert next_serial(2099010100, None, 'h2', '20250102') == 2099010101  # never goes back
+    assert next_serial(4294967295, 'x', 'h2', '20250102') == 2025010200  # RFC 1982: the date is "greater"
+    assert next_serial(3000000000, 'x', 'h2', '20250102') == 3000000001  # RFC 1982: the date is "smaller"
+    assert next_serial(4294967295, 'x', 'h2', '21500101') == 0  # wraps
+
+
+def test_zone_state():
+    text = '; managed\n; clustered.mail zone=example.com serial=2025010101 hash=%s\n$TTL 60\n' % ('a' * 64)
+    assert zone_state(text) == {'serial': 2025010101, 'hash': 'a' * 64}
+    assert zone_state('') == {'serial': None, 'hash': None}
+    dumped = '$ORIGIN .\n$TTL 3600\nexample.com IN SOA ns1.example.com. hostmaster.example.com. (\n 2025010107 ; serial\n'
+    assert zone_state(dumped) == {'serial': 2025010107, 'hash': None}
