@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters exposing the mail maps derived from the cluster model.
+
+Thin wrappers: the logic lives in plugins/module_utils/_mail.py (on top of
+_cluster.py). Documentation is in the sidecar <filter>.yml files.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
+    build_cluster, cluster_errors,
+)
+from ansible_collections.clustered.mail.plugins.module_utils._mail import (
+    MailError, mail_errors as _mail_errors, mail_maps as _mail_maps, tls_names,
+)
+
+
+def _plain(value):
+    """Ansible's lazy hostvars/groups as plain containers."""
+    if hasattr(value, 'items'):
+        return dict((k, value[k]) for k in value)
+    return value
+
+
+def mail_errors(hostvars, groups, cluster_vars=None):
+    errors = cluster_errors(_plain(hostvars), _plain(groups), cluster_vars)
+    if errors:
+        return errors
+    return _mail_errors(build_cluster(_plain(hostvars), _plain(groups), cluster_vars))
+
+
+def mail_maps(model, port=25):
+    try:
+        return _mail_maps(model, port)
+    except MailError as exc:
+        raise AnsibleFilterError('the mail maps cannot be derived:\n%s' % exc)
+
+
+def mail_tls_names(model, host):
+    if host not in model.get('hosts', {}):
+        raise AnsibleFilterError('mail_tls_names: %s is not a host of the mail groups' % host)
+    return tls_names(model, host)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'mail_errors': mail_errors,
+            'mail_maps': mail_maps,
+            'mail_tls_names': mail_tls_names,
+        }
