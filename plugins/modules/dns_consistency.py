@@ -1,0 +1,388 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: dns_consistency
+short_description: Check that authoritative DNS servers agree and publish consistent mail records
+version_added: 0.1.0
+description:
+  - Asks each given authoritative server directly (by IP address, recursion not requested) and checks that
+  - all servers return the same SOA serial for every zone in O(zones);
+  - all servers return the same RRset (records and TTL) for every name in O(records);
+  - every address in O(addresses) has a PTR on every server, and every PTR target resolves on that server back to
+    the address (forward-confirmed reverse DNS);
+  - every MX target of every domain in O(mx_domains) resolves to addresses and is not a CNAME;
+  - every TTL seen is at most O(max_ttl), when given.
+  - Returns a report of every check; fails listing the checks that did not pass.
+author:
+  - clustered.mail contributors
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only sends DNS queries; it runs the same in check mode.
+  diff_mode:
+    support: none
+    details:
+      - The module does not change anything, so there is nothing to diff.
+options:
+  servers:
+    description:
+      - The authoritative servers, as IP addresses.
+    type: list
+    elements: str
+    required: true
+  zones:
+    description:
+      - Zones whose SOA serial must be the same on every server.
+    type: list
+    elements: str
+    default: []
+  records:
+    description:
+      - Names whose RRset must be the same on every server.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - The DNS name.
+        type: str
+        required: true
+      type:
+        description:
+          - The record type.
+        type: str
+        default: A
+  addresses:
+    description:
+      - Addresses that must have a forward-confirmed PTR on every server.
+    type: list
+    elements: str
+    default: []
+  mx_domains:
+    description:
+      - Domains whose MX targets must resolve to addresses and must not be CNAMEs.
+    type: list
+    elements: str
+    default: []
+  max_ttl:
+    description:
+      - The largest TTL allowed on the RRsets looked at by the O(records) and O(mx_domains) checks
+        (the rotating records); not checked when omitted.
+    type: int
+  port:
+    description:
+      - The DNS port of the servers.
+    type: int
+    default: 53
+  timeout:
+    description:
+      - Timeout of each query, in seconds.
+    type: float
+    default: 3
+  tcp:
+    description:
+      - Query over TCP instead of UDP.
+    type: bool
+    default: false
+requirements:
+  - dnspython
+notes:
+  - Secondaries follow the primary after NOTIFY and a transfer; use C(retries)/C(until) on the task when checking
+    right after a change.
+seealso:
+  - module: clustered.mail.dns_rotation
+"""
+
+EXAMPLES = r"""
+- name: Both servers agree and every address is forward-confirmed
+  clustered.mail.dns_consistency:
+    servers: [192.0.2.1, 192.0.2.2]
+    zones: [example.com, 2.0.192.in-addr.arpa]
+    records:
+      - name: mail.example.com
+      - name: mail.example.com
+        type: AAAA
+      - name: example.com
+        type: MX
+    addresses: [192.0.2.11, 192.0.2.12, "2001:db8::11"]
+    mx_domains: [example.com]
+    max_ttl: 300
+  register: dns_report
+  retries: 10
+  delay: 2
+  until: dns_report is succeeded
+"""
+
+RETURN = r"""
+checks:
+  description: Every check made.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    check:
+      description: The kind of check, V(serial), V(rrset), V(ptr), V(mx) or V(ttl).
+      type: str
+      sample: ptr
+    subject:
+      description: What was checked (zone, name and type, address, domain).
+      type: str
+      sample: 192.0.2.11
+    server:
+      description: The server asked, or V(all) for agreement checks.
+      type: str
+      sample: 192.0.2.1
+    ok:
+      description: Whether the check passed.
+      type: bool
+      sample: true
+    detail:
+      description: What was found.
+      type: str
+      sample: 11.2.0.192.in-addr.arpa PTR mail.example.com resolves back to 192.0.2.11
+serials:
+  description: Zone to server to SOA serial (null when the server gave none).
+  returned: always
+  type: dict
+  sample: {"example.com": {"192.0.2.1": 2025010100, "192.0.2.2": 2025010100}}
+failed_checks:
+  description: How many checks failed.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+import ipaddress
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+DNSPYTHON_IMPORT_ERROR = None
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+except ImportError:
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+
+
+class Asker(object):
+    """Non-recursive queries at one server, cached for the run."""
+
+    def __init__(self, port, timeout, tcp):
+        self.port = port
+        self.timeout = timeout
+        self.tcp = tcp
+        self.cache = {}
+
+    def __call__(self, server, name, rdtype):
+        """(rrsets by (owner, type) -> (ttl, [records]), error or None) for one query."""
+        key = (server, name.lower(), rdtype)
+        if key not in self.cache:
+            self.cache[key] = self._ask(server, name, rdtype)
+        return self.cache[key]
+
+    def _ask(self, server, name, rdtype):
+        query = dns.message.make_query(name, rdtype)
+        query.flags &= ~dns.flags.RD
+        try:
+            if self.tcp:
+                response = dns.query.tcp(query, server, timeout=self.timeout, port=self.port)
+            else:
+                response = dns.query.udp(query, server, timeout=self.timeout, port=self.port)
+                if response.flags & dns.flags.TC:
+                    response = dns.query.tcp(query, server, timeout=self.timeout, port=self.port)
+        except dns.exception.Timeout:
+            return {}, 'no answer from %s within %ss for %s %s' % (server, self.timeout, name, rdtype)
+        except (dns.exception.DNSException, OSError) as exc:
+            return {}, 'query %s %s at %s failed: %s' % (name, rdtype, server, exc)
+        if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            return {}, '%s answered %s for %s %s' % (server, dns.rcode.to_text(response.rcode()), name, rdtype)
+        if not response.flags & dns.flags.AA:
+            return {}, '%s is not authoritative for %s (no AA flag)' % (server, name)
+        rrsets = {}
+        for rrset in response.answer:
+            owner = rrset.name.to_text().lower()
+            rtype = dns.rdatatype.to_text(rrset.rdtype)
+            records = sorted(normalise(rtype, rdata.to_text()) for rdata in rrset)
+            rrsets[(owner, rtype)] = (rrset.ttl, records)
+        return rrsets, None
+
+
+def fqdn(name):
+    return name.rstrip('.').lower() + '.'
+
+
+def normalise(rdtype, text):
+    text = ' '.join(str(text).split())
+    if rdtype in ('A', 'AAAA'):
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            return text
+    if rdtype in ('MX', 'NS', 'PTR', 'SRV', 'CNAME', 'SOA'):
+        return text.lower()
+    return text
+
+
+class Checker(object):
+    def __init__(self, ask, servers, max_ttl):
+        self.ask = ask
+        self.servers = servers
+        self.max_ttl = max_ttl
+        self.checks = []
+        self.serials = {}
+
+    def add(self, check, subject, server, ok, detail):
+        self.checks.append({'check': check, 'subject': subject, 'server': server, 'ok': bool(ok), 'detail': detail})
+
+    def ttl(self, subject, server, ttl):
+        if self.max_ttl is not None:
+            self.add('ttl', subject, server, ttl <= self.max_ttl, 'TTL %d (maximum %d)' % (ttl, self.max_ttl))
+
+    def serial(self, zone):
+        zone = fqdn(zone)
+        seen = {}
+        for server in self.servers:
+            rrsets, error = self.ask(server, zone, 'SOA')
+            soa = rrsets.get((zone, 'SOA'))
+            if error or not soa:
+                seen[server] = None
+                self.add('serial', zone, server, False, error or '%s has no SOA for %s' % (server, zone))
+            else:
+                seen[server] = int(soa[1][0].split()[2])
+        self.serials[zone.rstrip('.')] = seen
+        values = set(seen.values())
+        self.add('serial', zone, 'all', len(values) == 1 and None not in values,
+                 'serials: %s' % ', '.join('%s=%s' % item for item in seen.items()))
+
+    def rrset(self, name, rdtype):
+        name = fqdn(name)
+        subject = '%s %s' % (name, rdtype)
+        seen = {}
+        for server in self.servers:
+            rrsets, error = self.ask(server, name, rdtype)
+            found = rrsets.get((name, rdtype))
+            if error or not found:
+                self.add('rrset', subject, server, False, error or '%s has no %s records for %s' % (server, rdtype, name))
+                seen[server] = None
+                continue
+            seen[server] = found
+            self.ttl(subject, server, found[0])
+        distinct = set((v[0], tuple(v[1])) if v else None for v in seen.values())
+        self.add('rrset', subject, 'all', len(distinct) == 1 and None not in distinct,
+                 '; '.join('%s: %s' % (s, ('TTL %d %s' % (v[0], ', '.join(v[1]))) if v else 'none') for s, v in seen.items()))
+
+    def addresses_of(self, server, name):
+        found = []
+        for rdtype in ('A', 'AAAA'):
+            rrsets, error = self.ask(server, name, rdtype)
+            if error:
+                return None, error
+            if (name, 'CNAME') in rrsets:
+                return None, '%s is a CNAME (to %s)' % (name, rrsets[(name, 'CNAME')][1][0])
+            found.extend(rrsets.get((name, rdtype), (0, []))[1])
+        return found, None
+
+    def ptr(self, address):
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            self.add('ptr', address, 'all', False, '%r is not an IP address' % address)
+            return
+        pointer = ip.reverse_pointer + '.'
+        for server in self.servers:
+            rrsets, error = self.ask(server, pointer, 'PTR')
+            targets = rrsets.get((pointer, 'PTR'), (0, []))[1]
+            if error or not targets:
+                self.add('ptr', str(ip), server, False, error or '%s has no PTR for %s' % (server, ip))
+                continue
+            for target in targets:
+                back, error = self.addresses_of(server, target)
+                ok = error is None and str(ip) in back
+                self.add('ptr', str(ip), server, ok, '%s PTR %s %s' % (
+                    pointer, target, error or ('resolves back to %s' % ip if ok else 'resolves to %s, not %s' % (', '.join(back) or 'nothing', ip))))
+
+    def mx(self, domain):
+        domain = fqdn(domain)
+        for server in self.servers:
+            rrsets, error = self.ask(server, domain, 'MX')
+            found = rrsets.get((domain, 'MX'))
+            if error or not found:
+                self.add('mx', domain, server, False, error or '%s has no MX records for %s' % (server, domain))
+                continue
+            self.ttl('%s MX' % domain, server, found[0])
+            for record in found[1]:
+                target = fqdn(record.split()[-1])
+                back, error = self.addresses_of(server, target)
+                self.add('mx', domain, server, error is None and bool(back), 'MX %s: %s' % (
+                    record, error or ('addresses %s' % ', '.join(back) if back else 'resolves to no address')))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            servers=dict(type='list', elements='str', required=True),
+            zones=dict(type='list', elements='str', default=[]),
+            records=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                type=dict(type='str', default='A'),
+            )),
+            addresses=dict(type='list', elements='str', default=[]),
+            mx_domains=dict(type='list', elements='str', default=[]),
+            max_ttl=dict(type='int'),
+            port=dict(type='int', default=53),
+            timeout=dict(type='float', default=3),
+            tcp=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if DNSPYTHON_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('dnspython'), exception=DNSPYTHON_IMPORT_ERROR)
+    p = module.params
+    if not p['servers']:
+        module.fail_json(msg='servers: give at least one authoritative server address')
+    for server in p['servers']:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            module.fail_json(msg='servers: %r is not an IP address; query authoritative servers by address' % server)
+    for record in p['records']:
+        record['type'] = record['type'].upper()
+        try:
+            dns.rdatatype.from_text(record['type'])
+        except dns.exception.DNSException:
+            module.fail_json(msg='records: %r (for %s) is not a DNS record type' % (record['type'], record['name']))
+    checker = Checker(Asker(p['port'], p['timeout'], p['tcp']), p['servers'], p['max_ttl'])
+    for zone in p['zones']:
+        checker.serial(zone)
+    for record in p['records']:
+        checker.rrset(record['name'], record['type'])
+    for address in p['addresses']:
+        checker.ptr(address)
+    for domain in p['mx_domains']:
+        checker.mx(domain)
+    failed = [c for c in checker.checks if not c['ok']]
+    result = dict(changed=False, checks=checker.checks, serials=checker.serials, failed_checks=len(failed))
+    if failed:
+        module.fail_json(msg='%d DNS check(s) failed: %s' % (len(failed), '; '.join(
+            '%s %s at %s: %s' % (c['check'], c['subject'], c['server'], c['detail']) for c in failed)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
