@@ -216,7 +216,7 @@ def _hosts(hostvars, groups, cv, domain, errors):
                               % (addr, owner_of[addr], host))
             else:
                 owner_of[addr] = host
-        host_name = _dns_name(hv.get('mail_cluster_host_name', str(host).split('.')[0]))
+        host_name = _dns_name(hv.get('mail_cluster_host_name', str(host).split('.', maxsplit=1)[0]))
         if not is_dns_name(host_name) or '.' in host_name:
             errors.append('mail_cluster_host_name=%r on host %s: must be one DNS label (letters, digits, hyphens; set'
                           ' mail_cluster_host_name in host_vars/%s when the inventory name is not one)' % (host_name, host, host))
