@@ -1,0 +1,240 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: mail_probe
+short_description: Health probe for an SMTP, submission, LMTP, IMAP or POP3 endpoint
+version_added: 0.1.0
+description:
+  - Connects to one mail endpoint the way a client would, over plain TCP, STARTTLS or implicit TLS.
+  - Checks the greeting banner and the capabilities offered, and can log in with a user name and password.
+  - Returns what it saw, the time each phase took, and a failure reason naming the phase that failed.
+  - Read-only. Fails the task when the endpoint is unhealthy, unless O(fail_on_unhealthy=false), which lets a
+    health check count failures itself.
+author:
+  - clustered.mail contributors (@clustered-mail)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - The probe only reads; it runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+    details:
+      - The module changes nothing, so there is nothing to diff.
+options:
+  host:
+    description:
+      - The host name or address to connect to.
+    type: str
+    required: true
+  protocol:
+    description:
+      - The protocol spoken by the endpoint.
+      - V(submission) is SMTP on the submission port; use it with O(username) to check SASL.
+    type: str
+    required: true
+    choices: [smtp, submission, lmtp, imap, pop3]
+  tls:
+    description:
+      - V(none) - plain TCP.
+      - V(starttls) - plain TCP upgraded with STARTTLS (STLS for POP3); fails if the server does not offer it.
+      - V(implicit) - TLS from the first byte (SMTPS 465, IMAPS 993, POP3S 995).
+    type: str
+    default: none
+    choices: [none, starttls, implicit]
+  port:
+    description:
+      - The port. Defaults to the protocol's well-known port for the chosen O(tls) mode.
+    type: int
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each answer.
+    type: float
+    default: 10
+  helo_name:
+    description:
+      - The name sent with EHLO or LHLO.
+    type: str
+    default: probe.invalid
+  username:
+    description:
+      - Log in as this user after the capabilities are read. Omit to skip the login.
+    type: str
+  password:
+    description:
+      - The password for O(username).
+    type: str
+  validate_certs:
+    description:
+      - Verify the server certificate and its name when TLS is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA bundle to verify the server certificate with, for example the cluster CA.
+    type: path
+  min_tls_version:
+    description:
+      - The oldest TLS version the probe accepts.
+    type: str
+    default: TLSv1.2
+    choices: [TLSv1.2, TLSv1.3]
+  banner_regex:
+    description:
+      - A regular expression the greeting banner must match (searched, not anchored).
+    type: str
+  capabilities:
+    description:
+      - Capabilities the server must offer (after TLS, when TLS is used), for example V(STARTTLS), V(AUTH),
+        V(PIPELINING), V(IDLE), V(AUTH=PLAIN). Compared case-insensitively; V(AUTH) matches V(AUTH PLAIN LOGIN).
+    type: list
+    elements: str
+    default: []
+  fail_on_unhealthy:
+    description:
+      - Fail the task when the endpoint is unhealthy. With V(false) the result reports RV(healthy=false) and the
+        reason, and the task succeeds.
+    type: bool
+    default: true
+notes:
+  - Uses only the Python standard library (smtplib, imaplib, poplib, ssl).
+seealso:
+  - module: clustered.mail.dns_rotation
+"""
+
+EXAMPLES = r"""
+- name: SMTP answers with a banner and offers STARTTLS
+  clustered.mail.mail_probe:
+    host: mail1.example.com
+    protocol: smtp
+    capabilities: [STARTTLS, PIPELINING]
+
+- name: Submission logs in over STARTTLS, verified against the cluster CA
+  clustered.mail.mail_probe:
+    host: mail1.example.com
+    protocol: submission
+    tls: starttls
+    ca_path: /etc/ssl/certs/clustered-mail-ca.pem
+    username: alice@example.com
+    password: "{{ vault_alice_password }}"
+  no_log: true
+
+- name: Count an IMAPS failure without failing the play
+  clustered.mail.mail_probe:
+    host: 192.0.2.12
+    protocol: imap
+    tls: implicit
+    validate_certs: false
+    fail_on_unhealthy: false
+  register: imap_health
+"""
+
+RETURN = r"""
+healthy:
+  description: Whether every phase of the probe succeeded.
+  returned: always
+  type: bool
+  sample: true
+banner:
+  description: The greeting the server sent.
+  returned: always
+  type: str
+  sample: 220 mail1.example.com ESMTP Postfix
+capabilities:
+  description: The capabilities the server offered, upper-cased (after TLS when TLS was used).
+  returned: always
+  type: list
+  elements: str
+  sample: [8BITMIME, AUTH PLAIN LOGIN, PIPELINING, STARTTLS]
+tls:
+  description: The negotiated TLS version and cipher, or null without TLS.
+  returned: always
+  type: dict
+  sample: {version: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384}
+authenticated:
+  description: Whether the login succeeded; null when no login was asked for.
+  returned: always
+  type: bool
+  sample: true
+timings_ms:
+  description: Milliseconds spent in each phase (connect, tls, capabilities, login) and in total.
+  returned: always
+  type: dict
+  sample: {connect: 3.1, tls: 12.4, capabilities: 1.2, login: 20.5, total: 37.9}
+failure:
+  description: Why the endpoint is unhealthy, naming host, port, protocol and phase; null when healthy.
+  returned: always
+  type: str
+  sample: "192.0.2.12:143 imap failed at starttls: STARTTLS is not offered (capabilities: ['IMAP4REV1'])"
+failed_phase:
+  description: The phase that failed (connect, banner, ehlo, starttls, capabilities, login, connection), or null.
+  returned: always
+  type: str
+  sample: connect
+port:
+  description: The port that was probed.
+  returned: always
+  type: int
+  sample: 587
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clustered.mail.plugins.module_utils._mail_probe import (
+    PROTOCOLS,
+    TLS_MODES,
+    default_port,
+    probe,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            host=dict(type="str", required=True),
+            protocol=dict(type="str", required=True, choices=list(PROTOCOLS)),
+            tls=dict(type="str", default="none", choices=list(TLS_MODES)),
+            port=dict(type="int"),
+            timeout=dict(type="float", default=10.0),
+            helo_name=dict(type="str", default="probe.invalid"),
+            username=dict(type="str"),
+            password=dict(type="str", no_log=True),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            min_tls_version=dict(type="str", default="TLSv1.2", choices=["TLSv1.2", "TLSv1.3"]),
+            banner_regex=dict(type="str"),
+            capabilities=dict(type="list", elements="str", default=[]),
+            fail_on_unhealthy=dict(type="bool", default=True),
+        ),
+        required_together=[["username", "password"]],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["protocol"] == "lmtp" and p["tls"] == "implicit":
+        module.fail_json(msg="protocol=lmtp has no implicit TLS: use tls=none or tls=starttls")
+    port = p["port"] or default_port(p["protocol"], p["tls"])
+
+    result = probe(
+        host=p["host"], protocol=p["protocol"], tls=p["tls"], port=port, timeout=p["timeout"],
+        helo_name=p["helo_name"], username=p["username"], password=p["password"],
+        validate_certs=p["validate_certs"], ca_path=p["ca_path"], banner_regex=p["banner_regex"],
+        capabilities=p["capabilities"], min_tls_version=p["min_tls_version"],
+    ).as_dict()
+    result.update(changed=False, port=port)
+    if result["failure"] and p["fail_on_unhealthy"]:
+        module.fail_json(msg=result["failure"], **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
