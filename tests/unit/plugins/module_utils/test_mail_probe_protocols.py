@@ -9,44 +9,11 @@ __metaclass__ = type
 
 import base64
 import socket
-import socketserver
-import threading
 
 import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils import _mail_probe as mp
-
-
-class _Server(object):
-    """A line-based fake server: greeting, then reply(line) -> list of lines (None closes)."""
-
-    def __init__(self, greeting, reply):
-        outer = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                if greeting is not None:
-                    self.wfile.write(greeting.encode() + b"\r\n")
-                while True:
-                    line = self.rfile.readline()
-                    if not line:
-                        return
-                    outer.seen.append(line.decode().rstrip("\r\n"))
-                    answer = reply(line.decode().rstrip("\r\n"))
-                    if answer is None:
-                        return
-                    for out in answer:
-                        self.wfile.write(out.encode() + b"\r\n")
-
-        self.seen = []
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import LineServer
 
 
 def smtp_reply(auth_ok=True, offer_starttls=True, offer_auth=True):
@@ -73,7 +40,7 @@ def smtp_reply(auth_ok=True, offer_starttls=True, offer_auth=True):
 @pytest.fixture
 def servers():
     made = []
-    yield lambda *a: made.append(_Server(*a)) or made[-1]
+    yield lambda *a: made.append(LineServer(*a)) or made[-1]
     for s in made:
         s.close()
 
