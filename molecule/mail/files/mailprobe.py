@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Outside-in SMTP and IMAP probes for the molecule scenario "mail".
+
+Runs on the client container with the standard library only and prints one
+JSON object; the verify playbook asserts on it. TLS is always verified
+against the cluster CA (--ca).
+
+  send HOST PORT FROM RCPT[,RCPT...] SUBJECT [--count N]
+      plain SMTP (port 25): the reply of every command, and how many messages
+      were accepted
+  relay HOST PORT FROM RCPT      the RCPT reply for a recipient (no DATA)
+  submit HOST PORT USER PASSWORD FROM RCPT SUBJECT
+      submission: AUTH without TLS (must be refused), AUTH with a wrong
+      password over TLS (refused), then AUTH over STARTTLS and send
+  imap HOST USER PASSWORD SUBJECT   count INBOX messages whose subject
+      contains SUBJECT, over IMAPS (993) and over IMAP+STARTTLS (143)
+"""
+
+import argparse
+import base64
+import imaplib
+import json
+import smtplib
+import ssl
+import sys
+import uuid
+
+
+def context(ca):
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def message(sender, rcpt, subject):
+    return ('From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@mailprobe>\r\n\r\n'
+            'clustered.mail probe\r\n' % (sender, rcpt, subject, uuid.uuid4()))
+
+
+def reply(code_msg):
+    code, msg = code_msg
+    return {'code': code, 'msg': msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else str(msg)}
+
+
+def cmd_send(args):
+    rcpts = args.rcpt.split(',')
+    accepted, results = 0, []
+    for index in range(args.count):
+        rcpt = rcpts[index % len(rcpts)]
+        smtp = smtplib.SMTP(args.host, args.port, local_hostname='client.example.org', timeout=30)
+        try:
+            smtp.ehlo()
+            mail = reply(smtp.mail(args.sender))
+            rcpt_reply = reply(smtp.rcpt(rcpt))
+            data = None
+            if rcpt_reply['code'] == 250:
+                data = reply(smtp.data(message(args.sender, rcpt, '%s %d' % (args.subject, index))))
+                if data['code'] == 250:
+                    accepted += 1
+            results.append({'rcpt': rcpt, 'mail': mail, 'rcpt_reply': rcpt_reply, 'data': data})
+        finally:
+            smtp.quit()
+    return {'accepted': accepted, 'sent': args.count, 'results': results}
+
+
+def cmd_relay(args):
+    smtp = smtplib.SMTP(args.host, args.port, local_hostname='client.example.org', timeout=30)
+    try:
+        smtp.ehlo()
+        mail = reply(smtp.mail(args.sender))
+        rcpt = reply(smtp.rcpt(args.rcpt))
+        smtp.rset()
+    finally:
+        smtp.quit()
+    return {'mail': mail, 'rcpt': rcpt}
+
+
+def cmd_submit(args):
+    out = {}
+    token = base64.b64encode(('\0%s\0%s' % (args.user, args.password)).encode()).decode()
+    # 1. Without TLS: AUTH must not be offered, and must be refused when tried.
+    smtp = smtplib.SMTP(args.host, args.port, local_hostname='client.example.org', timeout=30)
+    try:
+        smtp.ehlo()
+        out['plain_auth_offered'] = smtp.has_extn('auth')
+        out['plain_starttls_offered'] = smtp.has_extn('starttls')
+        out['plain_auth'] = reply(smtp.docmd('AUTH', 'PLAIN ' + token))
+        out['plain_mail'] = reply(smtp.mail(args.sender))
+    finally:
+        smtp.close()
+    # 2. Over TLS with a wrong password: refused.
+    smtp = smtplib.SMTP(args.host, args.port, local_hostname='client.example.org', timeout=30)
+    try:
+        smtp.starttls(context=context(args.ca))
+        smtp.ehlo()
+        try:
+            smtp.login(args.user, args.password + '-wrong')
+            out['wrong_password'] = {'code': 235, 'msg': 'accepted'}
+        except smtplib.SMTPAuthenticationError as exc:
+            out['wrong_password'] = {'code': exc.smtp_code, 'msg': exc.smtp_error.decode('utf-8', 'replace')}
+    finally:
+        smtp.close()
+    # 3. Over TLS with the right password: accepted, and the message is sent.
+    smtp = smtplib.SMTP(args.host, args.port, local_hostname='client.example.org', timeout=30)
+    try:
+        smtp.starttls(context=context(args.ca))
+        out['tls_version'] = smtp.sock.version()
+        smtp.ehlo()
+        out['tls_auth_offered'] = smtp.has_extn('auth')
+        out['login'] = reply(smtp.login(args.user, args.password))
+        refused = smtp.sendmail(args.sender, [args.rcpt], message(args.sender, args.rcpt, args.subject))
+        out['sent'] = not refused
+    finally:
+        smtp.quit()
+    return out
+
+
+def count(imap, subject):
+    imap.select('INBOX', readonly=True)
+    typ, data = imap.search(None, 'SUBJECT', '"%s"' % subject)
+    if typ != 'OK':
+        raise RuntimeError('IMAP SEARCH failed: %r' % (data,))
+    return len(data[0].split())
+
+
+def cmd_imap(args):
+    out = {}
+    imap = imaplib.IMAP4_SSL(args.host, 993, ssl_context=context(args.ca), timeout=30)
+    try:
+        imap.login(args.user, args.password)
+        out['imaps'] = count(imap, args.subject)
+        out['imaps_tls'] = imap.sock.version()
+    finally:
+        imap.logout()
+    imap = imaplib.IMAP4(args.host, 143, timeout=30)
+    try:
+        # Cleartext login is refused before STARTTLS.
+        try:
+            imap.login(args.user, args.password)
+            out['plain_login'] = 'accepted'
+        except imaplib.IMAP4.error as exc:
+            out['plain_login'] = 'refused: %s' % exc
+        imap.starttls(ssl_context=context(args.ca))
+        imap.login(args.user, args.password)
+        out['starttls'] = count(imap, args.subject)
+    finally:
+        imap.logout()
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--ca', default='/etc/ssl/clustered-mail/ca.crt')
+    sub = parser.add_subparsers(dest='command', required=True)
+    p = sub.add_parser('send')
+    for name in ('host', 'port', 'sender', 'rcpt', 'subject'):
+        p.add_argument(name, type=int if name == 'port' else str)
+    p.add_argument('--count', type=int, default=1)
+    p = sub.add_parser('relay')
+    for name in ('host', 'port', 'sender', 'rcpt'):
+        p.add_argument(name, type=int if name == 'port' else str)
+    p = sub.add_parser('submit')
+    for name in ('host', 'port', 'user', 'password', 'sender', 'rcpt', 'subject'):
+        p.add_argument(name, type=int if name == 'port' else str)
+    p = sub.add_parser('imap')
+    for name in ('host', 'user', 'password', 'subject'):
+        p.add_argument(name)
+    args = parser.parse_args()
+    result = globals()['cmd_' + args.command](args)
+    json.dump(result, sys.stdout, sort_keys=True)
+    sys.stdout.write('\n')
+
+
+if __name__ == '__main__':
+    main()
