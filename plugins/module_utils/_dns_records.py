@@ -212,6 +212,8 @@ def _build(model, default_ttl, soa, extra_records):
         default_ttl = 3600
     timers = dict(DEFAULT_SOA)
     for key, value in (soa or {}).items():
+        if value is None:
+            continue  # an unset sub-option (role argument specs fill them with None)
         if key not in DEFAULT_SOA:
             errors.append('bind_dns_soa.%s: unknown key; allowed: %s' % (key, ', '.join(sorted(DEFAULT_SOA))))
         elif not isinstance(value, int) or isinstance(value, bool) or not SOA_BOUNDS[key][0] <= value <= SOA_BOUNDS[key][1]:

@@ -173,6 +173,11 @@ def test_hash_stable_and_content_sensitive():
     assert changed[-1]['hash'] == first[-1] or changed[-1]['name'] != dns_zones(model())[-1]['name']
 
 
+def test_soa_timers():
+    zone = dns_zones(model(), soa={'refresh': 7200, 'retry': None})[0]
+    assert zone['soa']['refresh'] == 7200 and zone['soa']['retry'] == 600
+
+
 def test_records_sorted_apex_first():
     z = zones_of(model())['example.com']
     assert z['records'][0]['owner'] == '@' and z['records'][0]['type'] == 'NS'
