@@ -13,8 +13,9 @@ Private to the collection; playbooks use the ``clustered.mail.verify_plan`` filt
     rotation      [{'name', 'type', 'expected': [values]}]  every forward RRset
                   of A, AAAA or MX with two or more records: the round-robin
                   sets whose rotation dns_rotation observes
-    records       [{'name', 'type'}]   RRsets that must agree on every server
-                  (the rotating ones, NS and SOA-bearing apexes' MX)
+    records       [{'name', 'type'}]   the rotating RRsets, which must agree on
+                  every server and whose TTL must not exceed max_ttl (other
+                  records use the longer default TTL; equal serials cover them)
     addresses     [every address of every cluster host]  (forward-confirmed PTR)
     mx_domains    [every mail domain]
     max_ttl       mail_cluster_ttl (the rotating records must not exceed it)
@@ -82,7 +83,6 @@ def verify_plan(model, zones):
     rotation = [{'name': name, 'type': rtype, 'expected': sorted(values)}
                 for (name, rtype), values in sorted(rrsets.items()) if len(values) > 1]
     records = [{'name': r['name'], 'type': r['type']} for r in rotation]
-    records += [{'name': domain, 'type': 'NS'} for domain in model['domains']]
 
     addresses = []
     for host in hosts.values():

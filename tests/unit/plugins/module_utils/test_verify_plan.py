@@ -45,6 +45,11 @@ def test_hosts_style_rotates_mail_name_and_mx_set_with_backup():
     assert ('mail.example.com', 'AAAA') not in rot
 
 
+def test_records_checked_for_low_ttl_are_exactly_the_rotating_sets():
+    p = plan()
+    assert sorted((r['name'], r['type']) for r in p['records']) == sorted(rotation(p))
+
+
 def test_round_robin_style_has_one_primary_mx_name():
     rot = rotation(plan(mail_cluster_mx_style='round_robin'))
     assert rot[('example.com', 'MX')] == ['10 mail.example.com', '50 mx2.example.com']
