@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rotation membership: which primaries answer for the mail names, and how to change it.
+
+Private to the collection. Used by the ``clustered.mail.dns_membership`` module,
+the ``clustered.mail.rotation_model`` filter (bind_dns writes zone files that
+honour drained primaries) and the health timer script that bind_dns installs.
+It imports nothing from Ansible so the timer script can use it on the DNS primary.
+
+A *drained* primary is out of rotation: its addresses leave the round-robin
+mail name, its MX leaves every mail domain (``hosts`` style; ``round_robin``
+publishes one MX to the mail name, which already follows), and it leaves the
+service names (``smtp``/``imap``/``pop3``/... in every domain) -- except that
+a service name is never emptied: when every host of a service is drained, the
+name keeps them all (it cannot be served better by answering nothing). Its own
+host name, its PTR and the placement CNAMEs are not rotation and stay.
+
+API
+---
+``rotation_model(model, drained)``  the model with ``drained`` out of rotation;
+    ``dns_zones`` of it is what the zones must serve.
+``rotation_rrsets(model, drained)``  ``{zone: {(owner_fqdn, type): {'ttl', 'values'}}}``
+    of the names whose records depend on membership.
+``resolve_hosts(model, names, option)``  inventory names of primaries given by
+    inventory name, host name or FQDN; ``MembershipError`` naming ``option``.
+``served_drained(model, served)``  primaries whose addresses the served mail name lacks.
+``plan(model, drained_now, drain, undrain, min_members)``  the new drained set;
+    refuses (``MembershipError`` naming ``min_members``) to go below the minimum.
+``zone_changes(model, drained, served)``  per zone, the records to delete and add.
+``health_step(counters, healthy, drained, failures_to_drain, successes_to_undrain)``
+    new consecutive-failure/success counters and the hosts to drain and undrain.
+``apply(...)``  the whole change against a DNS primary with dnspython: read the
+    served rrsets, plan, one TSIG-signed UPDATE per zone, keep the state files.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import ipaddress
+import json
+import os
+import tempfile
+
+from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.tsig
+    import dns.update
+    HAS_DNSPYTHON = True
+except ImportError:
+    HAS_DNSPYTHON = False
+
+DRAINED_FILE = 'drained.json'
+HEALTH_FILE = 'health.json'
+STATE_DIR = '/var/lib/clustered-mail'
+
+
+class MembershipError(ValueError):
+    """A membership change that must not (or cannot) be made; the message says why."""
+
+
+def _fqdn(zone, owner):
+    return zone if owner == '@' else '%s.%s' % (owner, zone)
+
+
+def normalise(rtype, value):
+    """Presentation text comparable between the derivation and DNS answers."""
+    value = ' '.join(str(value).split())
+    if rtype in ('A', 'AAAA'):
+        return str(ipaddress.ip_address(value))
+    return value.lower().rstrip('.') + '.'
+
+
+def rotation_model(model, drained):
+    """A copy of ``model`` with the ``drained`` primaries out of rotation (see the module docstring)."""
+    drained = set(drained or [])
+    result = copy.deepcopy(model)
+    result['groups']['mail_primaries'] = [h for h in model['groups']['mail_primaries'] if h not in drained]
+    for service, members in model['services'].items():
+        kept = [h for h in members if h not in drained]
+        result['services'][service] = kept or list(members)
+    return result
+
+
+def _managed_names(model):
+    names = {model['mail_fqdn']: ('A', 'AAAA')}
+    for domain in model['domains']:
+        names[domain] = ('MX',)
+        for service in model['services']:
+            names['%s.%s' % (service, domain)] = ('A', 'AAAA')
+    return names
+
+
+def rotation_rrsets(model, drained=()):
+    """The rrsets that depend on membership, as served when ``drained`` are out of rotation."""
+    managed = _managed_names(model)
+    full = {}
+    for zone in dns_zones(model):
+        if zone['kind'] != 'forward':
+            continue
+        sets = {}
+        for owner, types in managed.items():
+            if owner == zone['name'] or owner.endswith('.' + zone['name']):
+                for rtype in types:
+                    sets[(owner, rtype)] = {'ttl': model['ttl'], 'values': []}
+        full[zone['name']] = sets
+    for zone in dns_zones(rotation_model(model, drained)):
+        sets = full.get(zone['name'])
+        if sets is None:
+            continue
+        for record in zone['records']:
+            key = (_fqdn(zone['name'], record['owner']), record['type'])
+            if key in sets:
+                sets[key]['ttl'] = record['ttl']
+                sets[key]['values'].append(normalise(record['type'], record['value']))
+    for sets in full.values():
+        for key in list(sets):
+            sets[key]['values'] = sorted(set(sets[key]['values']))
+    return full
+
+
+def resolve_hosts(model, names, option='hosts'):
+    """Inventory names of the primaries given by inventory name, host name or FQDN."""
+    primaries = model['groups']['mail_primaries']
+    result = []
+    for name in names or []:
+        wanted = str(name).strip().lower().rstrip('.')
+        found = [h for h in primaries
+                 if wanted in (h.lower(), model['hosts'][h]['host_name'], model['hosts'][h]['fqdn'])]
+        if not found:
+            raise MembershipError('%s=%s: not a host of mail_primaries (%s); give an inventory name, host name or FQDN'
+                                  % (option, name, ', '.join(primaries)))
+        if found[0] not in result:
+            result.append(found[0])
+    return result
+
+
+def served_drained(model, served):
+    """Primaries out of rotation as served: none of their addresses is in the mail name's A/AAAA set."""
+    zone = model['domain']
+    answering = set()
+    for rtype in ('A', 'AAAA'):
+        answering.update(served.get(zone, {}).get((model['mail_fqdn'], rtype), []))
+    return [h for h in model['groups']['mail_primaries']
+            if not answering & set(model['hosts'][h]['addresses'])]
+
+
+def plan(model, drained_now, drain=(), undrain=(), min_members=1):
+    """The drained set after draining ``drain`` and undraining ``undrain``; refuses to go below ``min_members``."""
+    primaries = model['groups']['mail_primaries']
+    if not isinstance(min_members, int) or isinstance(min_members, bool) or min_members < 1:
+        raise MembershipError('min_members=%r: must be an integer of at least 1 (mail_cluster_min_members)' % (min_members,))
+    drained = [h for h in primaries if (h in drained_now or h in drain) and h not in undrain]
+    newly = [h for h in drained if h not in drained_now]
+    rotating = [h for h in primaries if h not in drained]
+    if newly and len(rotating) < min_members:
+        raise MembershipError(
+            'refusing to drain %s: %d of %d primaries would stay in rotation (%s), fewer than min_members=%d'
+            ' (mail_cluster_min_members); undrain another primary first or lower the minimum'
+            % (', '.join(newly), len(rotating), len(primaries), ', '.join(rotating) or 'none', min_members))
+    return drained
+
+
+def zone_changes(model, drained, served):
+    """Per zone, ``{'delete': [(owner, type, ttl, value)], 'add': [...]}`` to serve ``drained``.
+
+    Only values the derivation can publish are deleted, so records added by
+    hand or by ``bind_dns_extra_records`` at the same names are left alone.
+    """
+    full = rotation_rrsets(model, ())
+    wanted = rotation_rrsets(model, drained)
+    changes = {}
+    for zone, sets in wanted.items():
+        delete, add = [], []
+        for key, rrset in sorted(sets.items()):
+            have = set(served.get(zone, {}).get(key, []))
+            possible = set(full[zone][key]['values'])
+            want = set(rrset['values'])
+            delete.extend((key[0], key[1], rrset['ttl'], v) for v in sorted((have & possible) - want))
+            add.extend((key[0], key[1], rrset['ttl'], v) for v in sorted(want - have))
+        if delete or add:
+            changes[zone] = {'delete': delete, 'add': add}
+    return changes
+
+
+def health_step(counters, healthy, drained, failures_to_drain, successes_to_undrain):
+    """Count consecutive results per host; return ``(counters, to_drain, to_undrain)``.
+
+    A failure resets the success count and a success the failure count, so a
+    flapping primary neither drains nor undrains (hysteresis). Only hosts in
+    ``healthy`` are counted; counters of hosts no longer probed are dropped.
+    """
+    for var, value in (('failures_to_drain', failures_to_drain), ('successes_to_undrain', successes_to_undrain)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise MembershipError('%s=%r: must be an integer of at least 1' % (var, value))
+    new = {}
+    to_drain, to_undrain = [], []
+    for host in sorted(healthy):
+        old = (counters or {}).get(host) or {}
+        if healthy[host]:
+            count = {'failures': 0, 'successes': int(old.get('successes', 0)) + 1}
+        else:
+            count = {'failures': int(old.get('failures', 0)) + 1, 'successes': 0}
+        new[host] = count
+        if host in drained and count['successes'] >= successes_to_undrain:
+            to_undrain.append(host)
+        elif host not in drained and count['failures'] >= failures_to_drain:
+            to_drain.append(host)
+    # Drain the longest-failing first: when the minimum stops some, those are the ones kept.
+    to_drain.sort(key=lambda h: (-new[h]['failures'], h))
+    return new, to_drain, to_undrain
+
+
+def health_plan(model, drained_now, to_drain, to_undrain, min_members):
+    """Like ``plan`` but drains only as many as the minimum allows; returns ``(drained, held)``."""
+    drained = plan(model, drained_now, (), to_undrain, min_members)
+    held = []
+    for host in to_drain:
+        try:
+            drained = plan(model, drained, [host], (), min_members)
+        except MembershipError:
+            held.append(host)
+    return drained, held
+
+
+# --- state files on the DNS primary ---------------------------------------
+
+def read_json(path, default):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return default
+
+
+def write_json(path, data):
+    """Replace ``path`` atomically (write a temporary file, then rename)."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
+    with os.fdopen(handle, 'w') as out:
+        json.dump(data, out, indent=1, sort_keys=True)
+        out.write('\n')
+    os.chmod(tmp, 0o644)
+    os.rename(tmp, path)
+
+
+# --- DNS ---------------------------------------------------------------------
+
+class DnsClient(object):
+    """Reads rrsets from and sends TSIG-signed updates to one authoritative server."""
+
+    def __init__(self, server, key_name, key_secret, key_algorithm='hmac-sha256', port=53, timeout=5.0):
+        if not HAS_DNSPYTHON:
+            raise MembershipError('dnspython is required (python3-dnspython on Debian)')
+        self.server = server
+        self.port = port
+        self.timeout = timeout
+        self.key = dns.tsig.Key(key_name, key_secret, key_algorithm) if key_secret else None
+
+    def rrset(self, name, rtype):
+        query = dns.message.make_query(name.rstrip('.') + '.', rtype)
+        query.flags &= ~dns.flags.RD
+        try:
+            response = dns.query.tcp(query, self.server, timeout=self.timeout, port=self.port)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise MembershipError('query %s %s at %s failed: %s' % (name, rtype, self.server, exc))
+        rcode = response.rcode()
+        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            raise MembershipError('%s answered %s for %s %s' % (self.server, dns.rcode.to_text(rcode), name, rtype))
+        if not response.flags & dns.flags.AA:
+            raise MembershipError('%s is not authoritative for %s: point server at the DNS primary' % (self.server, name))
+        qname = dns.name.from_text(name.rstrip('.') + '.')
+        wanted = dns.rdatatype.from_text(rtype)
+        for rrset in response.answer:
+            if rrset.name == qname and rrset.rdtype == wanted and rrset.rdclass == dns.rdataclass.IN:
+                return sorted(normalise(rtype, r.to_text()) for r in rrset)
+        return []
+
+    def served(self, model):
+        result = {}
+        for zone, sets in rotation_rrsets(model, ()).items():
+            result[zone] = dict((key, self.rrset(key[0], key[1])) for key in sets)
+        return result
+
+    def update(self, zone, change):
+        """One UPDATE message for the zone: every delete and add together."""
+        if self.key is None:
+            raise MembershipError('key_secret is empty: dynamic updates need the TSIG key (bind_dns_tsig_secret)')
+        message = dns.update.UpdateMessage(zone + '.', keyring=self.key)
+        for owner, rtype, _ttl, value in change['delete']:
+            message.delete(owner + '.', rtype, value)
+        for owner, rtype, ttl, value in change['add']:
+            message.add(owner + '.', ttl, rtype, value)
+        try:
+            response = dns.query.tcp(message, self.server, timeout=self.timeout, port=self.port)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise MembershipError('update of zone %s at %s failed: %s' % (zone, self.server, exc))
+        if response.rcode() != dns.rcode.NOERROR:
+            raise MembershipError('%s refused the update of zone %s: %s (check bind_dns_tsig_key_name and'
+                                  ' bind_dns_tsig_secret)' % (self.server, zone, dns.rcode.to_text(response.rcode())))
+
+
+def _describe(model, drained):
+    return sorted(h for h in model['groups']['mail_primaries'] if h not in drained)
+
+
+def apply(model, client, drain=(), undrain=(), min_members=1, check_mode=False, state_dir=None, health=None):
+    """Make the DNS primary serve the wanted membership; returns a result dict.
+
+    ``health`` (optional): ``{'healthy': {host: bool}, 'failures_to_drain': N,
+    'successes_to_undrain': M}``; then ``drain``/``undrain`` come from the
+    counters kept in ``state_dir``. Raises ``MembershipError``.
+    """
+    served = client.served(model)
+    drained_before = served_drained(model, served)
+    result = {'held': [], 'counters': None}
+    if health is not None:
+        counters_path = os.path.join(state_dir, HEALTH_FILE) if state_dir else None
+        counters = read_json(counters_path, {}) if counters_path else {}
+        counters, to_drain, to_undrain = health_step(counters, health['healthy'], drained_before,
+                                                     health['failures_to_drain'], health['successes_to_undrain'])
+        drained_after, held = health_plan(model, drained_before, to_drain, to_undrain, min_members)
+        result.update(held=held, counters=counters)
+        if counters_path and not check_mode:
+            write_json(counters_path, counters)
+    else:
+        drained_after = plan(model, drained_before, drain, undrain, min_members)
+    changes = zone_changes(model, drained_after, served)
+    if changes and not check_mode:
+        for zone in sorted(changes):
+            client.update(zone, changes[zone])
+    state_changed = False
+    if state_dir:
+        path = os.path.join(state_dir, DRAINED_FILE)
+        state = {'drained': drained_after}
+        if read_json(path, {'drained': []}) != state:  # no file: nothing drained
+            state_changed = True
+            if not check_mode:
+                write_json(path, state)
+    result.update(
+        changed=bool(changes) or state_changed,
+        drained_before=drained_before,
+        drained_after=drained_after,
+        members_before=_describe(model, drained_before),
+        members_after=_describe(model, drained_after),
+        updates=dict((zone, {'delete': [' '.join(map(str, r)) for r in c['delete']],
+                             'add': [' '.join(map(str, r)) for r in c['add']]}) for zone, c in changes.items()),
+    )
+    return result

@@ -1,0 +1,200 @@
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
+from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
+from ansible_collections.clustered.mail.plugins.module_utils import _membership as m
+from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import inventory, set_all
+
+
+def model(**cluster):
+    hostvars, groups = inventory()
+    set_all(hostvars, groups, mail_cluster_domains=['example.com', 'example.org'], **cluster)
+    return build_cluster(hostvars, groups)
+
+
+def served_full(mdl, drained=()):
+    return dict((zone, dict((key, list(rr['values'])) for key, rr in sets.items()))
+                for zone, sets in m.rotation_rrsets(mdl, drained).items())
+
+
+def records(mdl, zone_name):
+    zone = [z for z in dns_zones(mdl) if z['name'] == zone_name][0]
+    return set((r['owner'], r['type'], r['value']) for r in zone['records'])
+
+
+def test_rotation_model_removes_only_rotation():
+    mdl = model()
+    drained = m.rotation_model(mdl, ['primary2'])
+    assert mdl['groups']['mail_primaries'] == ['primary1', 'primary2', 'primary3']  # input untouched
+    before, after = records(mdl, 'example.com'), records(drained, 'example.com')
+    gone = before - after
+    assert gone == {('mail', 'A', '192.0.2.12'), ('mail', 'A', '198.51.100.12'),
+                    ('@', 'MX', '10 primary2.example.com.'),
+                    ('smtp', 'A', '192.0.2.12'), ('smtp', 'A', '198.51.100.12'),
+                    ('imap', 'A', '192.0.2.12'), ('imap', 'A', '198.51.100.12'),
+                    ('pop3', 'A', '192.0.2.12'), ('pop3', 'A', '198.51.100.12'),
+                    ('webmail', 'A', '192.0.2.12'), ('webmail', 'A', '198.51.100.12')}
+    assert not after - before
+    # its own name and PTR stay
+    assert ('primary2', 'A', '192.0.2.12') in after
+    org = records(mdl, 'example.org') - records(drained, 'example.org')
+    assert ('@', 'MX', '10 primary2.example.com.') in org and ('smtp', 'A', '192.0.2.12') in org
+
+
+def test_round_robin_mx_is_not_touched():
+    mdl = model(mail_cluster_mx_style='round_robin')
+    gone = records(mdl, 'example.com') - records(m.rotation_model(mdl, ['primary1']), 'example.com')
+    assert not [r for r in gone if r[1] == 'MX']
+    assert ('mail', 'AAAA', '2001:db8::11') in gone
+
+
+def test_service_name_never_emptied():
+    mdl = model(mail_cluster_services={'imap': ['primary3'], 'smtp': ['primary1', 'primary3']})
+    after = m.rotation_model(mdl, ['primary3'])
+    assert after['services'] == {'imap': ['primary3'], 'smtp': ['primary1']}
+
+
+def test_resolve_hosts_by_any_name_and_error_names_option():
+    mdl = model()
+    assert m.resolve_hosts(mdl, ['PRIMARY2', 'primary2.example.com.', 'primary1']) == ['primary2', 'primary1']
+    with pytest.raises(m.MembershipError, match=r'^host=ns1: not a host of mail_primaries \(primary1, primary2, primary3\)'):
+        m.resolve_hosts(mdl, ['ns1'], 'host')
+
+
+def test_served_drained():
+    mdl = model()
+    assert m.served_drained(mdl, served_full(mdl)) == []
+    assert m.served_drained(mdl, served_full(mdl, ['primary3'])) == ['primary3']
+    assert m.served_drained(mdl, {}) == ['primary1', 'primary2', 'primary3']
+
+
+def test_plan_min_members():
+    mdl = model()
+    assert m.plan(mdl, [], ['primary2'], (), 2) == ['primary2']
+    with pytest.raises(m.MembershipError) as err:
+        m.plan(mdl, ['primary2'], ['primary1'], (), 2)
+    assert 'refusing to drain primary1' in str(err.value) and 'min_members=2' in str(err.value)
+    # undraining below the minimum is always allowed; already drained is no new drain
+    assert m.plan(mdl, ['primary1', 'primary2'], (), ['primary1'], 3) == ['primary2']
+    assert m.plan(mdl, ['primary1', 'primary2'], ['primary1'], (), 2) == ['primary1', 'primary2']
+    with pytest.raises(m.MembershipError, match='min_members=0'):
+        m.plan(mdl, [], (), (), 0)
+
+
+def test_zone_changes_idempotent_and_together():
+    mdl = model()
+    served = served_full(mdl)
+    assert m.zone_changes(mdl, [], served) == {}
+    changes = m.zone_changes(mdl, ['primary2'], served)
+    assert sorted(changes) == ['example.com', 'example.org']
+    com = changes['example.com']
+    assert com['add'] == []
+    assert ('mail.example.com', 'A', 60, '192.0.2.12') in com['delete']
+    assert ('example.com', 'MX', 60, '10 primary2.example.com.') in com['delete']
+    assert ('smtp.example.com', 'A', 60, '198.51.100.12') in com['delete']
+    assert m.zone_changes(mdl, ['primary2'], served_full(mdl, ['primary2'])) == {}
+    back = m.zone_changes(mdl, [], served_full(mdl, ['primary2']))
+    assert back['example.com']['delete'] == [] and len(back['example.com']['add']) == len(com['delete'])
+
+
+def test_zone_changes_leave_foreign_records():
+    mdl = model()
+    served = served_full(mdl)
+    served['example.com'][('example.com', 'MX')].append('50 backup.example.com.')
+    served['example.com'][('example.com', 'MX')].append('5 other.example.net.')
+    changes = m.zone_changes(mdl, ['primary1'], served)
+    deleted = [r[3] for r in changes['example.com']['delete'] if r[1] == 'MX']
+    assert deleted == ['10 primary1.example.com.']
+
+
+def test_health_step_hysteresis():
+    counters = {}
+    drains = []
+    for _run in range(3):
+        counters, to_drain, to_undrain = m.health_step(counters, {'primary1': True, 'primary2': False}, [], 3, 2)
+        drains.append(to_drain)
+    assert drains == [[], [], ['primary2']]
+    assert counters == {'primary1': {'failures': 0, 'successes': 3}, 'primary2': {'failures': 3, 'successes': 0}}
+    # a flap resets: one success then a failure does not undrain
+    counters, _d, up = m.health_step(counters, {'primary2': True}, ['primary2'], 3, 2)
+    assert up == [] and counters == {'primary2': {'failures': 0, 'successes': 1}}
+    counters, _d, up = m.health_step(counters, {'primary2': False}, ['primary2'], 3, 2)
+    assert up == [] and counters['primary2'] == {'failures': 1, 'successes': 0}
+    counters, _d, up = m.health_step(counters, {'primary2': True}, ['primary2'], 3, 2)
+    counters, _d, up = m.health_step(counters, {'primary2': True}, ['primary2'], 3, 2)
+    assert up == ['primary2']
+    with pytest.raises(m.MembershipError, match='failures_to_drain=0'):
+        m.health_step({}, {}, [], 0, 1)
+
+
+def test_health_plan_holds_back_at_minimum():
+    mdl = model()
+    drained, held = m.health_plan(mdl, [], ['primary3', 'primary1', 'primary2'], [], 1)
+    assert drained == ['primary1', 'primary3'] and held == ['primary2']
+
+
+def test_state_files(tmp_path):
+    path = os.path.join(str(tmp_path), 'sub', 'drained.json')
+    assert m.read_json(path, 'missing') == 'missing'
+    m.write_json(path, {'drained': ['primary2']})
+    assert m.read_json(path, None) == {'drained': ['primary2']}
+    assert oct(os.stat(path).st_mode & 0o777) == '0o644'
+
+
+class FakeClient(object):
+    def __init__(self, served):
+        self.data = served
+        self.updates = []
+
+    def served(self, mdl):
+        return self.data
+
+    def update(self, zone, change):
+        self.updates.append((zone, change))
+        for owner, rtype, _ttl, value in change['delete']:
+            self.data[zone][(owner, rtype)].remove(value)
+        for owner, rtype, _ttl, value in change['add']:
+            self.data[zone].setdefault((owner, rtype), []).append(value)
+
+
+def test_apply_drain_check_mode_and_state(tmp_path):
+    mdl = model()
+    state = str(tmp_path)
+    client = FakeClient(served_full(mdl))
+    result = m.apply(mdl, client, drain=['primary2'], check_mode=True, state_dir=state)
+    assert result['changed'] and result['members_after'] == ['primary1', 'primary3'] and client.updates == []
+    assert not os.path.exists(os.path.join(state, 'drained.json'))
+    result = m.apply(mdl, client, drain=['primary2'], state_dir=state)
+    assert result['changed'] and [z for z, _c in client.updates] == ['example.com', 'example.org']
+    assert m.read_json(os.path.join(state, 'drained.json'), None) == {'drained': ['primary2']}
+    again = m.apply(mdl, client, drain=['primary2'], state_dir=state)
+    assert again['changed'] is False and len(client.updates) == 2
+    assert again['drained_before'] == ['primary2']
+
+
+def test_apply_health_drains_after_n_and_holds_minimum(tmp_path):
+    mdl = model()
+    state = str(tmp_path)
+    client = FakeClient(served_full(mdl))
+    health = {'healthy': {'primary1': False, 'primary2': False, 'primary3': True},
+              'failures_to_drain': 2, 'successes_to_undrain': 1}
+    first = m.apply(mdl, client, min_members=2, state_dir=state, health=health)
+    assert first['drained_after'] == [] and first['changed'] is False
+    second = m.apply(mdl, client, min_members=2, state_dir=state, health=health)
+    assert second['drained_after'] == ['primary1'] and second['held'] == ['primary2']
+    assert m.served_drained(mdl, client.data) == ['primary1']
+    health['healthy']['primary1'] = True
+    third = m.apply(mdl, client, min_members=2, state_dir=state, health=health)
+    # primary1 is back, which makes room: the still failing primary2 is drained now
+    assert third['drained_after'] == ['primary2'] and third['held'] == []
+    assert third['members_after'] == ['primary1', 'primary3']
