@@ -16,13 +16,15 @@ against the cluster CA (--ca).
       submission: AUTH without TLS (must be refused), AUTH with a wrong
       password over TLS (refused), then AUTH over STARTTLS and send
   imap HOST USER PASSWORD SUBJECT   count INBOX messages whose subject
-      contains SUBJECT, over IMAPS (993) and over IMAP+STARTTLS (143)
+      contains SUBJECT, over IMAPS (993) and over IMAP+STARTTLS (143); also
+      the POP3 message count over POP3S (995) and POP3+STLS (110)
 """
 
 import argparse
 import base64
 import imaplib
 import json
+import poplib
 import smtplib
 import ssl
 import sys
@@ -148,6 +150,32 @@ def cmd_imap(args):
         out['starttls'] = count(imap, args.subject)
     finally:
         imap.logout()
+    pop = poplib.POP3_SSL(args.host, 995, context=context(args.ca), timeout=30)
+    try:
+        pop.user(args.user)
+        pop.pass_(args.password)
+        out['pop3s'] = pop.stat()[0]
+    finally:
+        pop.quit()
+    pop = poplib.POP3(args.host, 110, timeout=30)
+    try:
+        # Cleartext USER/PASS is refused before STLS.
+        try:
+            pop.user(args.user)
+            pop.pass_(args.password)
+            out['pop3_plain_login'] = 'accepted'
+        except poplib.error_proto as exc:
+            out['pop3_plain_login'] = 'refused: %s' % exc
+    finally:
+        pop.quit()
+    pop = poplib.POP3(args.host, 110, timeout=30)
+    try:
+        pop.stls(context=context(args.ca))
+        pop.user(args.user)
+        pop.pass_(args.password)
+        out['pop3_stls'] = pop.stat()[0]
+    finally:
+        pop.quit()
     return out
 
 
