@@ -106,6 +106,9 @@ def _smtp(p, result, clock, ctx):
     if p["tls"] == "implicit":
         kwargs["context"] = ctx
     client = cls(**kwargs)  # no host given: connect() below, so the banner is ours to read
+    # smtplib takes the TLS server name (SNI and certificate check) from the
+    # host given to the constructor, which we leave empty to read the banner.
+    client._host = p["host"]
     try:
         try:
             code, banner = client.connect(p["host"], p["port"])

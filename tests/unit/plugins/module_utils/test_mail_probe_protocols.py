@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils import _mail_probe as mp
-from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import LineServer
+from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import LineServer, self_signed
 
 
 def smtp_reply(auth_ok=True, offer_starttls=True, offer_auth=True):
@@ -168,3 +168,48 @@ def test_bad_arguments_are_rejected():
         mp.probe("127.0.0.1", "gopher")
     with pytest.raises(ValueError):
         mp.probe("127.0.0.1", "lmtp", tls="implicit")
+
+
+def tls_smtp_reply(line):
+    if line.split(" ")[0].upper() == "STARTTLS":
+        return ["220 2.0.0 Ready to start TLS", LineServer.START_TLS]
+    return smtp_reply()(line)
+
+
+def test_smtp_starttls_verifies_the_certificate_for_the_address(servers, tmp_path):
+    ctx, ca = self_signed(tmp_path)
+    s = servers("220 mx.test ESMTP", tls_smtp_reply, ctx)
+    r = mp.probe("127.0.0.1", "submission", tls="starttls", port=s.port, ca_path=ca,
+                 username="alice", password="secret", capabilities=["AUTH"])
+    assert r.failure is None, r.failure
+    assert r.tls["version"] in ("TLSv1.2", "TLSv1.3") and r.authenticated is True
+    assert "STARTTLS" in s.seen
+
+
+def test_smtp_starttls_rejects_a_certificate_for_another_name(servers, tmp_path):
+    ctx, ca = self_signed(tmp_path, names=("mx.elsewhere.test",))
+    s = servers("220 mx.test ESMTP", tls_smtp_reply, ctx)
+    r = mp.probe("127.0.0.1", "smtp", tls="starttls", port=s.port, ca_path=ca)
+    assert r.phase == "starttls" and "certificate" in r.failure.lower()
+
+
+def test_smtps_implicit_tls(servers, tmp_path):
+    ctx, ca = self_signed(tmp_path)
+    s = LineServer("220 mx.test ESMTP", smtp_reply(), ctx, implicit=True)
+    try:
+        r = mp.probe("127.0.0.1", "smtp", tls="implicit", port=s.port, ca_path=ca)
+    finally:
+        s.close()
+    assert r.failure is None, r.failure
+    assert r.tls is not None
+
+
+def test_imaps_implicit_tls(tmp_path):
+    ctx, ca = self_signed(tmp_path)
+    s = LineServer("* OK [CAPABILITY IMAP4rev1] ready", imap_reply, ctx, implicit=True)
+    try:
+        r = mp.probe("127.0.0.1", "imap", tls="implicit", port=s.port, ca_path=ca, username="alice", password="secret")
+    finally:
+        s.close()
+    assert r.failure is None, r.failure
+    assert r.tls is not None and r.authenticated is True
