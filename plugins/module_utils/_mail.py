@@ -115,6 +115,18 @@ def primaries(model, port=SMTP_PORT):
     return result
 
 
+def dovecot_hash(password_hash):
+    """The hash as Dovecot's passwd-file must see it on 2.3 and 2.4 alike.
+
+    A bare crypt string ($6$...) needs the {CRYPT} scheme prefix: Dovecot 2.3
+    assumed CRYPT for passwd-file, but 2.4's default scheme is PLAIN, under
+    which the hash itself would be taken as the password.
+    """
+    if _SCHEME.match(password_hash):
+        return password_hash
+    return '{CRYPT}' + password_hash
+
+
 def mail_maps(model, port=SMTP_PORT):
     """All mail maps from one pass over the model's users (see the module docstring)."""
     errors = mail_errors(model)
@@ -131,7 +143,7 @@ def mail_maps(model, port=SMTP_PORT):
             'domain': user['domain'],
             'home': home,
             'maildir': '%s/Maildir' % home,
-            'password_hash': user['password_hash'],
+            'password_hash': dovecot_hash(user['password_hash']),
         })
         for alias in user['aliases']:
             aliases.append({'alias': alias, 'address': user['address']})

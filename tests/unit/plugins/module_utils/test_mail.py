@@ -56,7 +56,8 @@ def test_passwd_file_lines_carry_hash_ids_and_home_on_the_store():
                                 mail_cluster_vmail_gid=6001))
     assert maps['passwd_file'] == [
         'alice@example.com:%s:6000:6001::/var/mail/cluster/example.com/alice::' % HASH,
-        'bob@example.org:$6$salt$hash:6000:6001::/var/mail/cluster/example.org/bob::',
+        # A bare crypt string gets {CRYPT}: Dovecot 2.4 would read it as PLAIN.
+        'bob@example.org:{CRYPT}$6$salt$hash:6000:6001::/var/mail/cluster/example.org/bob::',
     ]
     assert maps['mailboxes'][0]['home'] == '/var/mail/cluster/example.com/alice'
     assert maps['mailboxes'][0]['maildir'] == '/var/mail/cluster/example.com/alice/Maildir'
