@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import random
 
 import pytest
@@ -21,7 +20,7 @@ import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.rrset  # noqa: E402
 
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
+from ansible_collections.clustered.mail.tests.unit.plugins.modules.module_runner import run_module as _run_module  # noqa: E402
 
 
 class FakeServers(object):
@@ -80,21 +79,4 @@ class FakeServers(object):
 def run_module(module, args, monkeypatch, servers):
     monkeypatch.setattr(dns.query, 'udp', servers)
     monkeypatch.setattr(dns.query, 'tcp', servers)
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs)
-        results['failed'] = False
-        raise SystemExit(0)
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs)
-        results['failed'] = True
-        raise SystemExit(1)
-
-    monkeypatch.setattr(module.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(module.AnsibleModule, 'fail_json', fail_json)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    return json.loads(json.dumps(results))
+    return _run_module(module, args, monkeypatch)

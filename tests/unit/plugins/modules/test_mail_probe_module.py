@@ -7,31 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import socket
 
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.clustered.mail.plugins.modules import mail_probe
+from ansible_collections.clustered.mail.tests.unit.plugins.modules.module_runner import run_module
 
 
 def run(monkeypatch, **args):
-    results = {}
-
-    def finish(failed):
-        def _finish(self, **kwargs):
-            results.update(kwargs, failed=failed)
-            raise SystemExit(int(failed))
-        return _finish
-
-    monkeypatch.setattr(mail_probe.AnsibleModule, "exit_json", finish(False))
-    monkeypatch.setattr(mail_probe.AnsibleModule, "fail_json", finish(True))
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            mail_probe.main()
-    return json.loads(json.dumps(results))
+    return run_module(mail_probe, args, monkeypatch)
 
 
 def closed_port():

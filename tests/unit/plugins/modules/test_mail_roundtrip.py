@@ -7,13 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.clustered.mail.plugins.modules import mail_roundtrip
+from ansible_collections.clustered.mail.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import LineServer
 
 
@@ -87,20 +85,7 @@ def cluster():
 
 
 def run(monkeypatch, **args):
-    results = {}
-
-    def finish(failed):
-        def _finish(self, **kwargs):
-            results.update(kwargs, failed=failed)
-            raise SystemExit(int(failed))
-        return _finish
-
-    monkeypatch.setattr(mail_roundtrip.AnsibleModule, "exit_json", finish(False))
-    monkeypatch.setattr(mail_roundtrip.AnsibleModule, "fail_json", finish(True))
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            mail_roundtrip.main()
-    return json.loads(json.dumps(results))
+    return run_module(mail_roundtrip, args, monkeypatch)
 
 
 def base(smtp, imap, **extra):
