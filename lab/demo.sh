@@ -17,6 +17,7 @@ case "${1:-up}" in
     ansible-playbook -i "$INV" clustered.mail.site
     echo "=== ansible-playbook -i lab/demo/inventory clustered.mail.verify"
     ansible-playbook -i "$INV" clustered.mail.verify
+    "$ROOT/lab/demo/transcript.sh"
     cat "$ROOT/lab/demo/USAGE.txt"
     ;;
   down)

@@ -15,7 +15,7 @@ token = uuid.uuid4().hex[:12]
 msg = ("From: demo@example.org\r\nTo: %s\r\nSubject: clustered.mail demo %s\r\n\r\n"
        "Sent to %s, read back from %s.\r\n" % (user, token, smtp_host, imap_host))
 with smtplib.SMTP(smtp_host, 25, timeout=30) as smtp:
-    print("  SMTP %s greeted: %s" % (smtp_host, smtp.ehlo_resp or smtp.ehlo()[1].decode().splitlines()[0]))
+    print("  SMTP %s answered EHLO as %s" % (smtp_host, smtp.ehlo()[1].decode().splitlines()[0]))
     smtp.starttls(context=ctx)
     smtp.ehlo()
     smtp.mail("demo@example.org")
