@@ -44,6 +44,7 @@ import ipaddress
 import json
 import os
 import tempfile
+import traceback
 
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 
@@ -59,8 +60,10 @@ try:
     import dns.tsig
     import dns.update
     HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
 except ImportError:
     HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 DRAINED_FILE = 'drained.json'
 HEALTH_FILE = 'health.json'

@@ -23,17 +23,9 @@ description:
   - Returns a report of every check; fails listing the checks that did not pass.
 author:
   - clustered.mail contributors (@clustered-mail)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details:
-      - The module only sends DNS queries; it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-    details:
-      - The module does not change anything, so there is nothing to diff.
+extends_documentation_fragment:
+  - clustered.mail.attributes
+  - clustered.mail.attributes.read_only
 options:
   servers:
     description:

@@ -32,14 +32,14 @@ author:
   - clustered.mail contributors (@clustered-mail)
 requirements:
   - dnspython
+extends_documentation_fragment:
+  - clustered.mail.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Reads what is served and reports the updates it would send; sends nothing and writes no state file.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff is the list of primaries in rotation before and after.
@@ -190,20 +190,12 @@ counters:
   sample: {"mail1": {"failures": 0, "successes": 4}, "mail2": {"failures": 3, "successes": 0}}
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError
 from ansible_collections.clustered.mail.plugins.module_utils._membership import (
-    HAS_DNSPYTHON, DnsClient, MembershipError, apply, resolve_hosts,
+    DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, DnsClient, MembershipError, apply, resolve_hosts,
 )
-
-try:
-    import dns.version  # noqa: F401 pylint: disable=unused-import
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 
 def main():
@@ -227,7 +219,7 @@ def main():
         required_if=[('state', 'drained', ['hosts']), ('state', 'rotating', ['hosts']), ('state', 'health', ['health'])],
         supports_check_mode=True,
     )
-    if DNSPYTHON_IMPORT_ERROR or not HAS_DNSPYTHON:
+    if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib('dnspython'), exception=DNSPYTHON_IMPORT_ERROR)
     p = module.params
     model = p['model']

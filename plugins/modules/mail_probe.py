@@ -20,17 +20,9 @@ description:
     health check count failures itself.
 author:
   - clustered.mail contributors (@clustered-mail)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details:
-      - The probe only reads; it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-    details:
-      - The module changes nothing, so there is nothing to diff.
+extends_documentation_fragment:
+  - clustered.mail.attributes
+  - clustered.mail.attributes.read_only
 options:
   host:
     description:

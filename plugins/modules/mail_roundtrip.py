@@ -20,14 +20,14 @@ description:
   - The message is deleted again unless O(keep=true).
 author:
   - clustered.mail contributors (@clustered-mail)
+extends_documentation_fragment:
+  - clustered.mail.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - In check mode nothing is sent; the module reports that it would send one message.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   smtp_host:

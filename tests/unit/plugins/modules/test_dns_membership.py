@@ -160,3 +160,12 @@ def test_health_state(monkeypatch, tmp_path):
 def test_bad_model(monkeypatch, tmp_path, bad):
     result = run(monkeypatch, full_server(model()), tmp_path, state='drained', hosts=['primary1'], **bad)
     assert result['failed'] and result['msg'].startswith('model: not a cluster model')
+
+
+def test_missing_dnspython(monkeypatch, tmp_path):
+    monkeypatch.setattr(dns_membership, 'HAS_DNSPYTHON', False)
+    monkeypatch.setattr(dns_membership, 'DNSPYTHON_IMPORT_ERROR', 'Traceback: no module named dns')
+    server = full_server(model())
+    result = run(monkeypatch, server, tmp_path, state='drained', hosts=['primary2'])
+    assert result['failed'] and 'Failed to import the required Python library (dnspython)' in result['msg']
+    assert server.updates == []
