@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test demo lab-down unit lint sanity build syntax molecule
+.PHONY: help setup test demo lab-down unit lint sanity build syntax molecule bench
 
 help:
 	@echo "make demo      deploy and verify a whole cluster in local containers"
@@ -11,6 +11,7 @@ help:
 	@echo "make lab-down  remove the demo containers, network and volumes"
 	@echo "make unit|lint|sanity|build|syntax   one step of make test"
 	@echo "make molecule [SCENARIO=name]       molecule scenarios (all by default)"
+	@echo "make bench     measure converge time, mail throughput, drain, rotation (bench/README.md)"
 
 setup:
 	lab/setup all
@@ -31,3 +32,8 @@ unit lint sanity build syntax:
 molecule:
 	lab/setup all
 	MOLECULE_SCENARIOS="$(SCENARIO)" lab/run-tests molecule
+
+# Builds its own lab (bench-* containers on 172.30.70.0/24), writes bench/results/.
+bench:
+	lab/setup all
+	source lab/env.sh && python bench/run.py
