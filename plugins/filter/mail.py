@@ -18,7 +18,7 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     build_cluster, cluster_errors,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._mail import (
-    MailError, mail_errors as _mail_errors, mail_maps as _mail_maps, tls_names,
+    MailError, apply_homes, mail_errors as _mail_errors, mail_maps as _mail_maps, move_plan, tls_names,
 )
 
 
@@ -36,11 +36,33 @@ def mail_errors(hostvars, groups, cluster_vars=None):
     return _mail_errors(build_cluster(_plain(hostvars), _plain(groups), cluster_vars))
 
 
-def mail_maps(model, port=25):
+def mail_maps(model, port=25, host=None, dovecot_series='2.4'):
     try:
-        return _mail_maps(model, port)
+        return _mail_maps(model, port, host, dovecot_series)
     except MailError as exc:
         raise AnsibleFilterError('the mail maps cannot be derived:\n%s' % exc)
+
+
+def mail_homes(model, homes=None):
+    try:
+        return apply_homes(model, _plain(homes))
+    except MailError as exc:
+        raise AnsibleFilterError('mail_homes: %s' % exc)
+
+
+def mail_move_errors(model, homes=None, user=None, to=None):
+    try:
+        move_plan(model, _plain(homes), user, to)
+    except MailError as exc:
+        return exc.errors
+    return []
+
+
+def mail_move_plan(model, homes=None, user=None, to=None):
+    try:
+        return move_plan(model, _plain(homes), user, to)
+    except MailError as exc:
+        raise AnsibleFilterError('the move cannot be planned:\n%s' % exc)
 
 
 def mail_tls_names(model, host):
@@ -53,6 +75,9 @@ class FilterModule(object):
     def filters(self):
         return {
             'mail_errors': mail_errors,
+            'mail_homes': mail_homes,
             'mail_maps': mail_maps,
+            'mail_move_errors': mail_move_errors,
+            'mail_move_plan': mail_move_plan,
             'mail_tls_names': mail_tls_names,
         }

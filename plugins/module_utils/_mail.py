@@ -31,6 +31,23 @@ API
     contains ':' or a line break); [] when valid.
 ``mail_maps(model) -> dict``  the maps below; raises :class:`MailError`.
 ``tls_names(model, host) -> list[str]``  subjectAltName entries for a host.
+``apply_homes(model, homes) -> dict``  the model with the homes moved by
+    ``move_user`` (``homes.json`` on the DNS primary) in force.
+``move_plan(model, homes, user, to) -> dict``  a checked move of one user's
+    home and the new ``homes.json`` content; raises :class:`MailError`.
+``proxy_fields(model, host, user, dovecot_series) -> str``  the passdb extra
+    fields that send ``user`` from ``host`` to its home ('' at home).
+
+Home primaries (``mail_cluster_placement`` explicit or hash): every primary
+keeps serving every address, but Dovecot on a primary that is not the user's
+home proxies IMAP, POP3 and LMTP to the home (``proxy=y host=<home address>``),
+so one user is served by one backend at a time and the per-host INDEX/CONTROL
+stay coherent. The fields are decided per host here, at render time, rather
+than with ``proxy_maybe`` at login time: the home's own line carries no proxy
+field at all, so the home can never proxy its own users -- whichever of its
+addresses (IPv4, IPv6, 127.0.0.1, Postfix's unix socket for LMTP) a
+connection arrives on, and even while another primary's map is stale during
+a move (the worst case is one refused extra hop, never a loop).
 
 ``mail_maps`` returns::
 
@@ -38,18 +55,24 @@ API
     mailboxes          [{'address', 'name', 'domain', 'home', 'maildir'}]
     aliases            [{'alias', 'address'}]          (alias -> mailbox)
     passwd_file        ['user@dom:{HASH}...:5000:5000::/srv/mail/dom/user::', ...]
+                       (with ``host``: proxy extra fields appended for users
+                       homed elsewhere, see ``proxy_fields``)
     virtual_mailboxes  [('user@dom', 'dom/user/Maildir/'), ...]
     virtual_aliases    [('alias@dom', 'user@dom'), ...]
     relay_recipients   [('user@dom', 'OK'), ('alias@dom', 'OK'), ...]
     relay_domains      ['example.com', ...]
     transport          [('example.com', '[192.0.2.11]:25,[192.0.2.12]:25'), ...]
     primaries          [{'host', 'address', 'nexthop'}]
+    proxy              {'enabled', 'trusted_networks', 'lmtp_listen', 'lmtp_port'}
+                       (with ``host``: what Dovecot's proxy needs on it)
+    homes              [{'address', 'home', 'home_fqdn', 'home_address'}]
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import re
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_dns_name
@@ -60,6 +83,22 @@ CLEARTEXT_SCHEMES = ('PLAIN', 'CLEAR', 'CLEARTEXT', 'PLAIN-TRUNC')
 _SCHEME = re.compile(r'^\{([A-Za-z0-9._-]+)\}(.+)$')
 _CRYPT = re.compile(r'^\$[0-9a-z]+\$.+$')
 SMTP_PORT = 25
+LMTP_PORT = 24
+# Backend ports of the proxy hop. Dovecot 2.3's LMTP proxy crashes (signal 11,
+# seen on 2.3.19.1) when no port is given for a delivery that arrived on
+# Postfix's unix socket, and a passdb port applies to every protocol: so on 2.3
+# the port is chosen by service with a %{if} expansion. 2.4 picks the right
+# default port per protocol by itself.
+_PORT_23 = 'port=%{if;%s;eq;lmtp;24;%{if;%s;eq;pop3;110;143}}'
+# One hop is expected (a non-home primary to the home). A map that is stale
+# for a moment during move_user can add one more; proxy_ttl stops anything
+# longer, and Dovecot refuses a hop back to itself ("Proxying loops").
+PROXY_TTL = 2
+# The hop is encrypted with STARTTLS (the password crosses it). The peer's
+# certificate is not verified: Dovecot 2.3's login processes run chrooted and
+# cannot read a client CA file. Restrict the cluster network accordingly.
+PROXY_TLS = 'starttls=any-cert'
+DOVECOT_SERIES = ('2.3', '2.4')
 
 
 class MailError(ValueError):
@@ -127,11 +166,155 @@ def dovecot_hash(password_hash):
     return '{CRYPT}' + password_hash
 
 
-def mail_maps(model, port=SMTP_PORT):
-    """All mail maps from one pass over the model's users (see the module docstring)."""
+def _first_address(model, host):
+    addresses = model['hosts'][host]['addresses']
+    return addresses[0] if addresses else None
+
+
+def proxy_fields(model, host, user, dovecot_series='2.4'):
+    """Passdb extra fields on ``host`` for ``user`` (a model user): proxy to its home, or '' at home."""
+    if dovecot_series not in DOVECOT_SERIES:
+        raise MailError(['dovecot_series=%r: must be one of %s' % (dovecot_series, ', '.join(DOVECOT_SERIES))])
+    home = user.get('home')
+    if model.get('placement', 'none') == 'none' or not home or home == host:
+        return ''
+    fields = ['proxy=y', 'host=%s' % _first_address(model, home)]
+    if dovecot_series == '2.3':
+        fields.append(_PORT_23)
+    fields.extend([PROXY_TLS, 'proxy_ttl=%d' % PROXY_TTL])
+    return ' '.join(fields)
+
+
+def proxy_settings(model, host):
+    """What Dovecot on ``host`` needs for the proxy: who may hand it sessions, where LMTP listens."""
+    enabled = model.get('placement', 'none') != 'none' and host in model['groups']['mail_primaries']
+    trusted = []
+    for primary in model['groups']['mail_primaries']:
+        for address in model['hosts'][primary]['addresses']:
+            if address not in trusted:
+                trusted.append(address)
+    return {
+        'enabled': enabled,
+        # Proxies pass the client's address and the hop count (ID / XCLIENT).
+        'trusted_networks': trusted if enabled else [],
+        # The inet LMTP listener the other primaries proxy deliveries to:
+        # the host's cluster addresses only, never the wildcard.
+        'lmtp_listen': list(model['hosts'][host]['addresses']) if enabled else [],
+        'lmtp_port': LMTP_PORT,
+    }
+
+
+def _home_overrides(homes):
+    """The ``homes`` mapping of a homes.json document (or the mapping itself)."""
+    if not homes:
+        return {}
+    if isinstance(homes, dict) and isinstance(homes.get('homes'), dict):
+        homes = homes['homes']
+    if not isinstance(homes, dict):
+        raise MailError(['homes=%r: must be a mapping of address to primary (homes.json)' % (homes,)])
+    return dict((str(k).lower(), v) for k, v in homes.items())
+
+
+def apply_homes(model, homes):
+    """A copy of ``model`` with the homes kept by move_user (``homes.json``) in force.
+
+    Entries for unknown addresses or hosts no longer primaries are ignored
+    (the inventory changed since), as drained.json ignores them; with
+    placement ``none`` homes do not exist and the model is returned unchanged.
+    Each user gets ``inventory_home`` (its home from the inventory alone) and
+    ``moved`` (True when the override is in force).
+    """
+    overrides = _home_overrides(homes)
+    result = copy.deepcopy(model)
+    if result.get('placement', 'none') == 'none':
+        return result
+    primaries = result['groups']['mail_primaries']
+    for user in result['users']:
+        user.setdefault('inventory_home', user['home'])
+        wanted = overrides.get(user['address'])
+        if wanted in primaries:
+            user['home'] = wanted
+            user['home_fqdn'] = result['hosts'][wanted]['fqdn']
+        user['moved'] = user['home'] != user['inventory_home']
+    return result
+
+
+def move_plan(model, homes, user, to):
+    """Check a move of ``user`` to primary ``to``; return the plan, or raise MailError naming the fix.
+
+    ``to`` may be the inventory name, host name or FQDN of a primary. The plan::
+
+        address, from, to, to_fqdn, to_address, changed (bool),
+        homes  the new homes.json mapping (address -> host): an entry is kept
+               only while it differs from the inventory's home, so moving a
+               user back to its inventory home clears the override.
+    """
+    errors = []
+    placement = model.get('placement', 'none')
+    if placement == 'none':
+        errors.append('mail_cluster_placement=none on all: users have no home primary to move; set'
+                      ' mail_cluster_placement to hash or explicit in group_vars/all and rerun clustered.mail.site first')
+    wanted = str(user or '').strip().lower()
+    found = None
+    if not wanted:
+        errors.append('user is not set: run with -e user=ADDRESS, one of mail_cluster_users (%s)'
+                      % ', '.join(u['address'] for u in model['users']))
+    else:
+        if '@' not in wanted and model.get('domain'):
+            wanted = '%s@%s' % (wanted, model['domain'])
+        found = [u for u in model['users'] if u['address'] == wanted]
+        found = found[0] if found else None
+        if found is None:
+            errors.append('user=%s: not an address of mail_cluster_users (%s); give the mailbox address, not an alias'
+                          % (user, ', '.join(u['address'] for u in model['users'])))
+    primaries = model['groups']['mail_primaries']
+    target = str(to or '').strip().lower().rstrip('.')
+    host = None
+    if not target:
+        errors.append('to is not set: run with -e to=HOST, one of mail_primaries (%s)' % ', '.join(primaries))
+    else:
+        match = [h for h in primaries
+                 if target in (h.lower(), model['hosts'][h]['host_name'], model['hosts'][h]['fqdn'])]
+        host = match[0] if match else None
+        if host is None:
+            errors.append('to=%s: not a host of mail_primaries (%s); give an inventory name, host name or FQDN'
+                          % (to, ', '.join(primaries)))
+    if errors:
+        raise MailError(errors)
+    current = apply_homes(model, homes)
+    now = [u for u in current['users'] if u['address'] == found['address']][0]
+    overrides = dict((k, v) for k, v in _home_overrides(homes).items()
+                     if k in [u['address'] for u in model['users']] and v in primaries)
+    if host == found['home']:
+        overrides.pop(found['address'], None)
+    else:
+        overrides[found['address']] = host
+    return {
+        'address': found['address'],
+        'name': found['name'],
+        'domain': found['domain'],
+        'from': now['home'],
+        'from_address': _first_address(model, now['home']) if now['home'] else None,
+        'to': host,
+        'to_fqdn': model['hosts'][host]['fqdn'],
+        'to_address': _first_address(model, host),
+        'cname': '%s.pop.%s' % (found['name'], found['domain']),
+        'changed': now['home'] != host,
+        'homes': dict(sorted(overrides.items())),
+    }
+
+
+def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4'):
+    """All mail maps from one pass over the model's users (see the module docstring).
+
+    With ``host`` (a primary), the passwd-file lines carry the proxy fields
+    for that host and ``proxy`` says how its Dovecot must listen and trust.
+    """
     errors = mail_errors(model)
     if errors:
         raise MailError(errors)
+    if host is not None and host not in model['groups']['mail_primaries']:
+        raise MailError(['host=%s: not a host of mail_primaries (%s)' % (host, ', '.join(model['groups']['mail_primaries']))])
     store = model['store_path']
     uid, gid = model['vmail_uid'], model['vmail_gid']
     mailboxes, aliases = [], []
@@ -144,6 +327,7 @@ def mail_maps(model, port=SMTP_PORT):
             'home': home,
             'maildir': '%s/Maildir' % home,
             'password_hash': dovecot_hash(user['password_hash']),
+            'proxy': proxy_fields(model, host, user, dovecot_series) if host else '',
         })
         for alias in user['aliases']:
             aliases.append({'alias': alias, 'address': user['address']})
@@ -151,9 +335,9 @@ def mail_maps(model, port=SMTP_PORT):
     nexthops = ','.join(p['nexthop'] for p in hops if p['nexthop'])
     return {
         'domains': list(model['domains']),
-        'mailboxes': [dict((k, v) for k, v in m.items() if k != 'password_hash') for m in mailboxes],
+        'mailboxes': [dict((k, v) for k, v in m.items() if k not in ('password_hash', 'proxy')) for m in mailboxes],
         'aliases': aliases,
-        'passwd_file': ['%s:%s:%d:%d::%s::' % (m['address'], m['password_hash'], uid, gid, m['home'])
+        'passwd_file': ['%s:%s:%d:%d::%s::%s' % (m['address'], m['password_hash'], uid, gid, m['home'], m['proxy'])
                         for m in mailboxes],
         'virtual_mailboxes': [(m['address'], '%s/%s/Maildir/' % (m['domain'], m['name'])) for m in mailboxes],
         'virtual_aliases': [(a['alias'], a['address']) for a in aliases],
@@ -161,6 +345,11 @@ def mail_maps(model, port=SMTP_PORT):
         'relay_domains': list(model['domains']),
         'transport': [(domain, nexthops) for domain in model['domains']] if nexthops else [],
         'primaries': hops,
+        'proxy': proxy_settings(model, host) if host else {'enabled': False, 'trusted_networks': [],
+                                                           'lmtp_listen': [], 'lmtp_port': LMTP_PORT},
+        'homes': [{'address': u['address'], 'home': u['home'], 'home_fqdn': u['home_fqdn'],
+                   'home_address': _first_address(model, u['home']) if u['home'] else None}
+                  for u in model['users']],
     }
 
 

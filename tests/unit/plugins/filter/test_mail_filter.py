@@ -20,7 +20,7 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_are_exposed():
-    assert sorted(FILTERS) == ['mail_errors', 'mail_maps', 'mail_tls_names']
+    assert sorted(FILTERS) == ['mail_errors', 'mail_homes', 'mail_maps', 'mail_move_errors', 'mail_move_plan', 'mail_tls_names']
 
 
 def test_mail_errors_reports_cluster_errors_first():
