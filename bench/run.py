@@ -492,11 +492,10 @@ def markdown(r):
         if o:
             lines.append('| dns_rotation, rrset-order %s: queries/s; first position chi-square (df %d), p | %s; %s, p = %s |'
                          % (order, o['chi_square']['df'], o['queries_per_s'], o['chi_square']['statistic'], o['chi_square']['p_value']))
+    sent = (c.get('messages'), c.get('message_bytes'), c.get('senders'), c.get('per_session'), c.get('sessions_per_server'))
     lines += ['', 'Messages: %s of %s bytes, %s parallel senders, %s per SMTP session; fsync left on '
               '(the cluster\'s Dovecot: mail_fsync = always, for the shared store; the stock one: the default, optimized). '
-              'Sessions per cluster server: %s.' % (c.get('messages'), c.get('message_bytes'), c.get('senders'), c.get('per_session'),
-                                                   c.get('sessions_per_server')),
-              '']
+              'Sessions per cluster server: %s.' % sent, '']
     if r.get('errors'):
         lines += ['**Errors:** ' + ' / '.join(r['errors']), '']
     for key, title in (('slowest_cold_tasks', 'cold run'), ('slowest_rerun_tasks', 'idempotent rerun')):
