@@ -18,7 +18,7 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     build_cluster, cluster_errors,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._mail import (
-    MailError, apply_homes, mail_errors as _mail_errors, mail_maps as _mail_maps, move_plan, tls_names,
+    MailError, apply_homes, homes_agent, mail_errors as _mail_errors, mail_maps as _mail_maps, move_plan, tls_names,
 )
 
 
@@ -36,9 +36,9 @@ def mail_errors(hostvars, groups, cluster_vars=None):
     return _mail_errors(build_cluster(_plain(hostvars), _plain(groups), cluster_vars))
 
 
-def mail_maps(model, port=25, host=None, dovecot_series='2.4'):
+def mail_maps(model, port=25, host=None, dovecot_series='2.4', health_password=None):
     try:
-        return _mail_maps(model, port, host, dovecot_series)
+        return _mail_maps(model, port, host, dovecot_series, health_password)
     except MailError as exc:
         raise AnsibleFilterError('the mail maps cannot be derived:\n%s' % exc)
 
@@ -48,6 +48,15 @@ def mail_homes(model, homes=None):
         return apply_homes(model, _plain(homes))
     except MailError as exc:
         raise AnsibleFilterError('mail_homes: %s' % exc)
+
+
+def mail_homes_agent(model, host, dovecot_series='2.4'):
+    if host not in model.get('groups', {}).get('mail_primaries', []):
+        raise AnsibleFilterError('mail_homes_agent: %s is not a host of mail_primaries' % host)
+    try:
+        return homes_agent(model, host, dovecot_series)
+    except MailError as exc:
+        raise AnsibleFilterError('mail_homes_agent: %s' % exc)
 
 
 def mail_move_errors(model, homes=None, user=None, to=None):
@@ -76,6 +85,7 @@ class FilterModule(object):
         return {
             'mail_errors': mail_errors,
             'mail_homes': mail_homes,
+            'mail_homes_agent': mail_homes_agent,
             'mail_maps': mail_maps,
             'mail_move_errors': mail_move_errors,
             'mail_move_plan': mail_move_plan,

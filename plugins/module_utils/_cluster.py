@@ -53,11 +53,13 @@ The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
                         'home_fqdn' (or None)}]
 
 Addresses are normalised (``ipaddress`` compressed form), IPv4 first.
-Placement ``hash`` uses rendezvous hashing (sha256 of address + primary,
-highest wins): stable across runs and hosts, and adding or removing one
-primary moves only the users that must move. A user's explicit ``home``
-wins under ``hash`` too (that is how a user is moved); under ``none`` homes
-are not used (``home`` is None).
+Placement ``hash`` (the default) uses rendezvous hashing (sha256 of address +
+primary, highest wins): stable across runs and hosts, and adding or removing
+one primary moves only the users that must move. A user's explicit ``home``
+wins under ``hash`` too; under ``none`` homes are not used (``home`` is None),
+which is refused with more than one primary: Dovecot must serve a mailbox
+from one backend at a time. ``home`` is the *wanted* home; ``serving_home``
+says which primary serves the user while some primaries are out of rotation.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -89,7 +91,7 @@ CLUSTER_DEFAULTS = {
     'mail_cluster_ttl': 60,
     'mail_cluster_services': None,
     'mail_cluster_users': [],
-    'mail_cluster_placement': 'none',
+    'mail_cluster_placement': 'hash',
     'mail_cluster_spf': 'v=spf1 mx -all',
     'mail_cluster_dmarc': 'v=DMARC1; p=quarantine',
     'mail_cluster_hostmaster': None,
@@ -142,6 +144,21 @@ def rendezvous_home(address, primaries):
     def weight(host):
         return hashlib.sha256(('%s\0%s' % (address.lower(), host)).encode('utf-8')).hexdigest()
     return max(sorted(primaries), key=weight)
+
+
+def serving_home(address, wanted, primaries, drained=()):
+    """The primary that serves ``address`` now.
+
+    ``wanted`` (its inventory or moved home) while that primary is in
+    rotation, else its next rendezvous choice among the primaries in rotation,
+    so a drained or failed primary moves only its own users, and they come
+    back when it returns. With every primary drained, all of them count (a
+    mailbox is never left without a home).
+    """
+    rotating = [h for h in primaries if h not in set(drained or ())] or list(primaries)
+    if wanted in rotating:
+        return wanted
+    return rendezvous_home(address, rotating)
 
 
 def _cluster_hosts(groups):
@@ -445,6 +462,10 @@ def _collect(hostvars, groups, cluster_vars):
     placement = cv['mail_cluster_placement']
     if placement not in PLACEMENTS:
         errors.append('mail_cluster_placement=%r on all: must be one of %s' % (placement, ', '.join(PLACEMENTS)))
+    if placement == 'none' and len(primaries) > 1:
+        errors.append('mail_cluster_placement=none on all: %d primaries share one store, and Dovecot must serve each'
+                      ' mailbox from one backend at a time (or UIDs and keywords split between primaries); remove the'
+                      ' variable to get hash (the default), or set explicit with a home per user' % len(primaries))
     services = _services(cv, hosts, primaries, errors)
     users = _users(cv, domain, domains, primaries, hosts, placement, errors)
     hostmaster = cv['mail_cluster_hostmaster']

@@ -72,7 +72,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import copy
+import hashlib
 import re
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_dns_name
@@ -91,13 +93,20 @@ LMTP_PORT = 24
 # default port per protocol by itself.
 _PORT_23 = 'port=%{if;%s;eq;lmtp;24;%{if;%s;eq;pop3;110;143}}'
 # One hop is expected (a non-home primary to the home). A map that is stale
-# for a moment during move_user can add one more; proxy_ttl stops anything
+# for a moment during a move can add one more; proxy_ttl stops anything
 # longer, and Dovecot refuses a hop back to itself ("Proxying loops").
 PROXY_TTL = 2
-# The hop is encrypted with STARTTLS (the password crosses it). The peer's
-# certificate is not verified: Dovecot 2.3's login processes run chrooted and
-# cannot read a client CA file. Restrict the cluster network accordingly.
-PROXY_TLS = 'starttls=any-cert'
+# The hop is encrypted with STARTTLS (the password crosses it). Dovecot 2.4
+# verifies the home's certificate against the cluster CA (ssl_client_ca_file)
+# and its name (host=, the home's FQDN; hostip= spares a DNS lookup). Dovecot
+# 2.3's login processes run chrooted and cannot read a client CA file, so 2.3
+# encrypts the hop without verifying the peer (docs/placement.md).
+PROXY_TLS = {'2.3': 'starttls=any-cert', '2.4': 'starttls=yes'}
+# The health account of each primary (clustered.mail.health logs in, appends,
+# reads back and expunges): one per primary, never proxied, its mailbox on the
+# store beside the domains, so a probe exercises that primary's own mount.
+HEALTH_USER = 'clustered-health'
+HEALTH_DIR = '.clustered-health'
 DOVECOT_SERIES = ('2.3', '2.4')
 
 
@@ -171,18 +180,67 @@ def _first_address(model, host):
     return addresses[0] if addresses else None
 
 
-def proxy_fields(model, host, user, dovecot_series='2.4'):
-    """Passdb extra fields on ``host`` for ``user`` (a model user): proxy to its home, or '' at home."""
+def _check_series(dovecot_series):
     if dovecot_series not in DOVECOT_SERIES:
         raise MailError(['dovecot_series=%r: must be one of %s' % (dovecot_series, ', '.join(DOVECOT_SERIES))])
+
+
+def proxy_to(model, home, dovecot_series='2.4'):
+    """Passdb extra fields that send a user to primary ``home``, for a Dovecot of ``dovecot_series``."""
+    _check_series(dovecot_series)
+    address = _first_address(model, home)
+    if dovecot_series == '2.3':
+        fields = ['proxy=y', 'host=%s' % address, _PORT_23]
+    else:
+        fields = ['proxy=y', 'host=%s' % model['hosts'][home]['fqdn'], 'hostip=%s' % address]
+    fields.extend([PROXY_TLS[dovecot_series], 'proxy_ttl=%d' % PROXY_TTL])
+    return ' '.join(fields)
+
+
+def proxy_fields(model, host, user, dovecot_series='2.4'):
+    """Passdb extra fields on ``host`` for ``user`` (a model user): proxy to its home, or '' at home."""
+    _check_series(dovecot_series)
     home = user.get('home')
     if model.get('placement', 'none') == 'none' or not home or home == host:
         return ''
-    fields = ['proxy=y', 'host=%s' % _first_address(model, home)]
-    if dovecot_series == '2.3':
-        fields.append(_PORT_23)
-    fields.extend([PROXY_TLS, 'proxy_ttl=%d' % PROXY_TTL])
-    return ' '.join(fields)
+    return proxy_to(model, home, dovecot_series)
+
+
+def health_account(model, host):
+    """The health account of primary ``host``: its login and its home on the store."""
+    return {'user': '%s@%s' % (HEALTH_USER, model['hosts'][host]['fqdn']),
+            'home': '%s/%s/%s' % (model['store_path'], HEALTH_DIR, host)}
+
+
+def ssha512(password, salt_seed):
+    """Dovecot's {SSHA512} of ``password``, with a salt derived from ``salt_seed`` (stable: idempotent)."""
+    salt = hashlib.sha256(('%s\0%s' % (salt_seed, password)).encode('utf-8')).digest()[:16]
+    digest = hashlib.sha512(password.encode('utf-8') + salt).digest()
+    return '{SSHA512}' + base64.b64encode(digest + salt).decode('ascii')
+
+
+def homes_agent(model, host, dovecot_series='2.4'):
+    """The configuration of ``clustered-mail-homes`` on primary ``host`` (no secrets in it).
+
+    The agent follows each user's ``<user>.pop`` CNAME at the authoritative
+    servers and appends ``proxy`` (the fields for that home, '' for this host)
+    to the user's line of the base passwd-file. Everything it needs is decided
+    here: it only looks names up and copies strings.
+    """
+    _check_series(dovecot_series)
+    primaries = model['groups']['mail_primaries']
+    dns = [model['dns_primary']] + list(model['dns_secondaries']) if model.get('dns_primary') else []
+    users = [u for u in model['users'] if u.get('home')]
+    return {
+        'host': host,
+        'self_fqdn': model['hosts'][host]['fqdn'],
+        'dns_servers': [_first_address(model, h) for h in dns if _first_address(model, h)],
+        'zones': sorted(set(u['domain'] for u in users if u['domain'] in model['domains'])),
+        'homes': dict((model['hosts'][p]['fqdn'], '' if p == host else proxy_to(model, p, dovecot_series))
+                      for p in primaries),
+        'users': [{'address': u['address'], 'pop': '%s.pop.%s' % (u['name'], u['domain']),
+                   'home': u['home_fqdn'], 'index': '%s/%s' % (u['domain'], u['name'])} for u in users],
+    }
 
 
 def proxy_settings(model, host):
@@ -304,11 +362,14 @@ def move_plan(model, homes, user, to):
     }
 
 
-def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4'):
+def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4', health_password=None):
     """All mail maps from one pass over the model's users (see the module docstring).
 
     With ``host`` (a primary), the passwd-file lines carry the proxy fields
-    for that host and ``proxy`` says how its Dovecot must listen and trust.
+    for that host and ``proxy`` says how its Dovecot must listen and trust;
+    ``base_file`` is the same file without proxy fields (what
+    ``clustered-mail-homes`` starts from), and with ``health_password`` both
+    end with the host's health account.
     """
     errors = mail_errors(model)
     if errors:
@@ -331,14 +392,19 @@ def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4'):
         })
         for alias in user['aliases']:
             aliases.append({'alias': alias, 'address': user['address']})
+    passwd = ['%s:%s:%d:%d::%s::' % (m['address'], m['password_hash'], uid, gid, m['home']) for m in mailboxes]
+    if host is not None and health_password:
+        account = health_account(model, host)
+        passwd.append('%s:%s:%d:%d::%s::' % (account['user'], ssha512(health_password, account['user']),
+                                             uid, gid, account['home']))
     hops = primaries(model, port)
     nexthops = ','.join(p['nexthop'] for p in hops if p['nexthop'])
     return {
         'domains': list(model['domains']),
         'mailboxes': [dict((k, v) for k, v in m.items() if k not in ('password_hash', 'proxy')) for m in mailboxes],
         'aliases': aliases,
-        'passwd_file': ['%s:%s:%d:%d::%s::%s' % (m['address'], m['password_hash'], uid, gid, m['home'], m['proxy'])
-                        for m in mailboxes],
+        'passwd_file': [line + m['proxy'] for line, m in zip(passwd, mailboxes)] + passwd[len(mailboxes):],
+        'base_file': passwd,
         'virtual_mailboxes': [(m['address'], '%s/%s/Maildir/' % (m['domain'], m['name'])) for m in mailboxes],
         'virtual_aliases': [(a['alias'], a['address']) for a in aliases],
         'relay_recipients': [(m['address'], 'OK') for m in mailboxes] + [(a['alias'], 'OK') for a in aliases],
@@ -361,6 +427,10 @@ def tls_names(model, host):
         names.append(host)
     if host in model['groups']['mail_primaries'] and model.get('mail_fqdn'):
         names.append(model['mail_fqdn'])
+    if host in model['groups']['mail_primaries'] and model.get('placement', 'none') != 'none':
+        # Any primary may become a user's home: clients that connect to
+        # <user>.pop.<domain> (a CNAME to the home) verify it under this name.
+        names.extend('*.pop.%s' % d for d in sorted(set(u['domain'] for u in model['users'])))
     for service in sorted(model.get('services') or {}):
         if host in model['services'][service] and model.get('domain'):
             names.append('%s.%s' % (service, model['domain']))

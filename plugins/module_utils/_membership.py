@@ -15,7 +15,15 @@ publishes one MX to the mail name, which already follows), and it leaves the
 service names (``smtp``/``imap``/``pop3``/... in every domain) -- except that
 a service name is never emptied: when every host of a service is drained, the
 name keeps them all (it cannot be served better by answering nothing). Its own
-host name, its PTR and the placement CNAMEs are not rotation and stay.
+host name and its PTR stay. Its users move: each ``<user>.pop`` CNAME names the
+user's *serving* home (``_cluster.serving_home``: the wanted home while it is in
+rotation, else the next rendezvous choice), so draining a primary moves only its
+users, and undraining moves them back. The primaries follow those CNAMEs
+(``clustered-mail-homes``): DNS is the director.
+
+Who drained a primary is kept too (``drained.json``: ``drained`` and
+``by_health``): the health round undrains only what the health round drained,
+so a primary drained by hand stays drained until it is undrained by hand.
 
 API
 ---
@@ -46,7 +54,9 @@ import os
 import tempfile
 import traceback
 
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import serving_home
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
+from ansible_collections.clustered.mail.plugins.module_utils._mail import apply_homes
 
 try:
     import dns.exception
@@ -67,6 +77,7 @@ except ImportError:
 
 DRAINED_FILE = 'drained.json'
 HEALTH_FILE = 'health.json'
+HOMES_FILE = 'homes.json'
 STATE_DIR = '/var/lib/clustered-mail'
 
 
@@ -89,11 +100,16 @@ def normalise(rtype, value):
 def rotation_model(model, drained):
     """A copy of ``model`` with the ``drained`` primaries out of rotation (see the module docstring)."""
     drained = set(drained or [])
+    primaries = model['groups']['mail_primaries']
     result = copy.deepcopy(model)
-    result['groups']['mail_primaries'] = [h for h in model['groups']['mail_primaries'] if h not in drained]
+    result['groups']['mail_primaries'] = [h for h in primaries if h not in drained]
     for service, members in model['services'].items():
         kept = [h for h in members if h not in drained]
         result['services'][service] = kept or list(members)
+    for user in result['users']:
+        if user.get('home'):
+            user['home'] = serving_home(user['address'], user['home'], primaries, drained)
+            user['home_fqdn'] = model['hosts'][user['home']]['fqdn']
     return result
 
 
@@ -103,7 +119,15 @@ def _managed_names(model):
         names[domain] = ('MX',)
         for service in model['services']:
             names['%s.%s' % (service, domain)] = ('A', 'AAAA')
+    for user in model['users']:
+        if user.get('home'):
+            names[pop_name(user)] = ('CNAME',)
     return names
+
+
+def pop_name(user):
+    """``<user>.pop.<domain>``: the name whose CNAME names the user's serving home."""
+    return '%s.pop.%s' % (user['name'], user['domain'])
 
 
 def rotation_rrsets(model, drained=()):
@@ -184,12 +208,14 @@ def zone_changes(model, drained, served):
     """
     full = rotation_rrsets(model, ())
     wanted = rotation_rrsets(model, drained)
+    # A placement CNAME may name any primary.
+    homes = set(normalise('CNAME', model['hosts'][h]['fqdn']) for h in model['groups']['mail_primaries'])
     changes = {}
     for zone, sets in wanted.items():
         delete, add = [], []
         for key, rrset in sorted(sets.items()):
             have = set(served.get(zone, {}).get(key, []))
-            possible = set(full[zone][key]['values'])
+            possible = homes if key[1] == 'CNAME' else set(full[zone][key]['values'])
             want = set(rrset['values'])
             delete.extend((key[0], key[1], rrset['ttl'], v) for v in sorted((have & possible) - want))
             add.extend((key[0], key[1], rrset['ttl'], v) for v in sorted(want - have))
@@ -326,35 +352,49 @@ def apply(model, client, drain=(), undrain=(), min_members=1, check_mode=False, 
 
     ``health`` (optional): ``{'healthy': {host: bool}, 'failures_to_drain': N,
     'successes_to_undrain': M}``; then ``drain``/``undrain`` come from the
-    counters kept in ``state_dir``. Raises ``MembershipError``.
+    counters kept in ``state_dir``, and only primaries the health round
+    drained itself are undrained. The homes moved by move_user
+    (``homes.json`` in ``state_dir``) are in force for the CNAMEs. Raises
+    ``MembershipError``.
     """
+    if state_dir:
+        model = apply_homes(model, read_json(os.path.join(state_dir, HOMES_FILE), {}))
     served = client.served(model)
     drained_before = served_drained(model, served)
+    path = os.path.join(state_dir, DRAINED_FILE) if state_dir else None
+    state_before = read_json(path, {}) if path else {}
+    by_health_before = [h for h in state_before.get('by_health') or [] if h in drained_before]
     result = {'held': [], 'counters': None}
     if health is not None:
         counters_path = os.path.join(state_dir, HEALTH_FILE) if state_dir else None
         counters = read_json(counters_path, {}) if counters_path else {}
         counters, to_drain, to_undrain = health_step(counters, health['healthy'], drained_before,
                                                      health['failures_to_drain'], health['successes_to_undrain'])
+        # A primary drained by hand stays drained: health undoes only its own drains.
+        to_undrain = [h for h in to_undrain if h in by_health_before]
         drained_after, held = health_plan(model, drained_before, to_drain, to_undrain, min_members)
+        by_health = [h for h in drained_after if h in by_health_before or h not in drained_before]
         result.update(held=held, counters=counters)
         if counters_path and not check_mode:
             write_json(counters_path, counters)
     else:
         drained_after = plan(model, drained_before, drain, undrain, min_members)
+        # Drained or undrained by hand: from now on it is the operator's.
+        by_health = [h for h in by_health_before if h in drained_after and h not in drain]
     changes = zone_changes(model, drained_after, served)
     if changes and not check_mode:
         for zone in sorted(changes):
             client.update(zone, changes[zone])
     state_changed = False
-    if state_dir:
-        path = os.path.join(state_dir, DRAINED_FILE)
-        state = {'drained': drained_after}
-        if read_json(path, {'drained': []}) != state:  # no file: nothing drained
+    if path:
+        state = {'drained': drained_after, 'by_health': by_health}
+        if state_before.get('drained', []) != drained_after or (state_before.get('by_health') or []) != by_health:
             state_changed = True
             if not check_mode:
                 write_json(path, state)
     result.update(
+        by_health=by_health,
+        homes=dict((u['address'], u['home']) for u in rotation_model(model, drained_after)['users'] if u.get('home')),
         changed=bool(changes) or state_changed,
         drained_before=drained_before,
         drained_after=drained_after,
