@@ -18,7 +18,7 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     build_cluster, cluster_errors,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._mail import (
-    MailError, apply_homes, homes_agent, mail_errors as _mail_errors, mail_maps as _mail_maps, move_plan, tls_names,
+    MailError, apply_homes, health_account, homes_agent, mail_errors as _mail_errors, mail_maps as _mail_maps, move_plan, tls_names,
 )
 
 
@@ -59,6 +59,12 @@ def mail_homes_agent(model, host, dovecot_series='2.4'):
         raise AnsibleFilterError('mail_homes_agent: %s' % exc)
 
 
+def mail_health_account(model, host):
+    if host not in model.get('groups', {}).get('mail_primaries', []):
+        raise AnsibleFilterError('mail_health_account: %s is not a host of mail_primaries' % host)
+    return health_account(model, host)
+
+
 def mail_move_errors(model, homes=None, user=None, to=None):
     try:
         move_plan(model, _plain(homes), user, to)
@@ -84,6 +90,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'mail_errors': mail_errors,
+            'mail_health_account': mail_health_account,
             'mail_homes': mail_homes,
             'mail_homes_agent': mail_homes_agent,
             'mail_maps': mail_maps,

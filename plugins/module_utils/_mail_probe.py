@@ -24,6 +24,7 @@ import smtplib
 import socket
 import ssl
 import time
+import uuid
 
 PROTOCOLS = ("smtp", "submission", "lmtp", "imap", "pop3")
 TLS_MODES = ("none", "starttls", "implicit")
@@ -194,6 +195,8 @@ def _imap(p, result, clock, ctx):
                 result.authenticated = False
                 raise ProbeFailure("login", "authentication refused: %s" % e)
             clock.mark("login")
+            if p.get("write"):
+                _imap_write(client, clock)
             client.logout()
         else:
             client.logout()
@@ -202,6 +205,37 @@ def _imap(p, result, clock, ctx):
             client.shutdown()
         except Exception:  # pragma: no cover
             pass
+
+
+def _imap_ok(phase, answer):
+    typ, data = answer
+    if typ != "OK":
+        raise ProbeFailure(phase, "%s %s" % (typ, data))
+    return data
+
+
+def _imap_write(client, clock):
+    """APPEND a message, read it back by UID, and expunge exactly that UID (UIDPLUS)."""
+    token = "clustered-health-%s" % uuid.uuid4().hex
+    message = ("From: <health@clustered.mail.invalid>\r\nSubject: %s\r\n"
+               "Message-ID: <%s@clustered.mail.invalid>\r\n\r\nhealth probe\r\n" % (token, token)).encode("ascii")
+    try:
+        _imap_ok("append", client.append("INBOX", None, None, message))
+        clock.mark("append")
+        _imap_ok("select", client.select("INBOX"))
+        found = _imap_ok("fetch", client.uid("SEARCH", "HEADER", "Message-ID", token))
+        uids = found[0].split() if found and found[0] else []
+        if len(uids) != 1:
+            raise ProbeFailure("fetch", "the appended message %s was found %d times" % (token, len(uids)))
+        body = _imap_ok("fetch", client.uid("FETCH", uids[0], "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+        if token.encode("ascii") not in b"".join(part[1] if isinstance(part, tuple) else b"" for part in body):
+            raise ProbeFailure("fetch", "UID %s does not read back as %s" % (uids[0].decode(), token))
+        clock.mark("fetch")
+        _imap_ok("expunge", client.uid("STORE", uids[0], "+FLAGS.SILENT", "(\\Deleted)"))
+        _imap_ok("expunge", client.uid("EXPUNGE", uids[0]))
+        clock.mark("expunge")
+    except imaplib.IMAP4.error as e:
+        raise ProbeFailure("write", str(e))
 
 
 def _pop3(p, result, clock, ctx):
@@ -257,8 +291,15 @@ _HANDLERS = {"smtp": _smtp, "submission": _smtp, "lmtp": _smtp, "imap": _imap, "
 
 def probe(host, protocol, tls="none", port=None, timeout=10.0, helo_name="probe.invalid",
           username=None, password=None, validate_certs=True, ca_path=None,
-          banner_regex=None, capabilities=None, min_tls_version="TLSv1.2"):
-    """Probe one endpoint; return a ProbeResult (never raises for network or protocol errors)."""
+          banner_regex=None, capabilities=None, min_tls_version="TLSv1.2", write=False):
+    """Probe one endpoint; return a ProbeResult (never raises for network or protocol errors).
+
+    ``write`` (IMAP, with a login): APPEND a message to the INBOX, read it
+    back and expunge that one UID, so the probe proves the store is mounted,
+    writable and answering, not only that a banner comes back.
+    """
+    if write and (protocol != "imap" or not username):
+        raise ValueError("write needs protocol imap and a username")
     if protocol not in PROTOCOLS:
         raise ValueError("protocol must be one of %s" % ", ".join(PROTOCOLS))
     if tls not in TLS_MODES:
@@ -266,7 +307,7 @@ def probe(host, protocol, tls="none", port=None, timeout=10.0, helo_name="probe.
     if (protocol, tls) not in DEFAULT_PORTS:
         raise ValueError("protocol %s has no %s TLS mode" % (protocol, tls))
     params = dict(host=host, protocol=protocol, tls=tls, port=port or default_port(protocol, tls),
-                  timeout=timeout, helo_name=helo_name, username=username, password=password)
+                  timeout=timeout, helo_name=helo_name, username=username, password=password, write=write)
     result = ProbeResult()
     clock = _Clock(result.timings)
     ctx = tls_context(validate_certs, ca_path, min_tls_version) if tls != "none" else None

@@ -18,7 +18,11 @@ description:
   - A drained primary leaves the round-robin mail name (A and AAAA), its MX in every mail domain (C(hosts) style;
     with C(round_robin) the one MX points at the mail name, which already follows) and the service names
     (C(smtp), C(imap), C(pop3), ... in every domain). A service name is never emptied; when every host of a service
-    is drained the name keeps them all. Host names, PTRs and placement CNAMEs stay.
+    is drained the name keeps them all. Host names and PTRs stay.
+  - Each user's placement CNAME C(<user>.pop.<domain>) names the primary that serves the mailbox, the user's home
+    while it is in rotation, else its next rendezvous choice, so a drain moves only the drained primary's users
+    and an undrain moves them back. The homes moved by C(clustered.mail.move_user) (C(homes.json) in O(state_dir))
+    are in force. The primaries follow these CNAMEs (C(clustered-mail-homes)).
   - Every change to one zone goes in ONE update message, so the mail name, the MX set and the service names of a
     zone change together.
   - What to add and remove is derived from the cluster model (the same derivation as the zone files), so only host
@@ -26,7 +30,8 @@ description:
     already as wanted.
   - Refuses to leave fewer than O(min_members) primaries in rotation.
   - With O(state_dir), keeps the drained primaries in C(drained.json) there (the C(clustered.mail.bind_dns) role
-    reads it, so a later C(site) run does not undrain them) and, with O(state=health), the consecutive probe
+    reads it, so a later C(site) run does not undrain them), who drained them (V(health) only undrains the
+    primaries that V(health) drained: a drain by hand sticks) and, with O(state=health), the consecutive probe
     results in C(health.json).
 author:
   - clustered.mail contributors (@clustered-mail)
@@ -53,10 +58,13 @@ options:
     description:
       - V(drained) takes O(hosts) out of rotation, V(rotating) puts them back.
       - V(health) drains and undrains by O(health) results counted over runs in O(state_dir) (hysteresis), as far
-        as O(min_members) allows; primaries it would drain but may not are returned in RV(held).
+        as O(min_members) allows; primaries it would drain but may not are returned in RV(held). It undrains only
+        primaries it drained itself.
+      - V(synced) changes no membership and brings the served records in line with the kept state, for example the
+        placement CNAMEs after C(homes.json) changed.
     type: str
     required: true
-    choices: [drained, rotating, health]
+    choices: [drained, rotating, health, synced]
   hosts:
     description:
       - Primaries to drain or undrain, by inventory name, host name or FQDN. Required with O(state=drained) and
@@ -177,6 +185,17 @@ updates:
   type: dict
   sample: {"example.com": {"delete": ["mail.example.com A 60 192.0.2.12", "example.com MX 60 10 mail2.example.com."],
            "add": []}}
+by_health:
+  description: The drained primaries that the health round drained (and may undrain); the others were drained by hand.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+homes:
+  description: Each user's serving home after the change (address to inventory name), as the placement CNAMEs name it.
+  returned: success
+  type: dict
+  sample: {alice@example.com: mail1}
 held:
   description: With O(state=health), primaries that failed often enough to be drained but were kept for O(min_members).
   returned: success
@@ -202,7 +221,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             model=dict(type='dict', required=True),
-            state=dict(type='str', required=True, choices=['drained', 'rotating', 'health']),
+            state=dict(type='str', required=True, choices=['drained', 'rotating', 'health', 'synced']),
             hosts=dict(type='list', elements='str', default=[]),
             health=dict(type='dict', default={}),
             failures_to_drain=dict(type='int', default=3),

@@ -66,6 +66,14 @@ options:
     description:
       - The password for O(username).
     type: str
+  write:
+    description:
+      - With O(protocol=imap) and O(username), after the login APPEND a message to the INBOX, read it back by UID
+        and expunge exactly that UID (UID EXPUNGE). A healthy answer then means the mail store is mounted,
+        writable and answering, not only that the server greets.
+      - The message is the probe's own and is removed again; use a dedicated account (the primaries' health account).
+    type: bool
+    default: false
   validate_certs:
     description:
       - Verify the server certificate and its name when TLS is used.
@@ -201,6 +209,7 @@ def main():
             helo_name=dict(type="str", default="probe.invalid"),
             username=dict(type="str"),
             password=dict(type="str", no_log=True),
+            write=dict(type="bool", default=False),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
             min_tls_version=dict(type="str", default="TLSv1.2", choices=["TLSv1.2", "TLSv1.3"]),
@@ -214,13 +223,15 @@ def main():
     p = module.params
     if p["protocol"] == "lmtp" and p["tls"] == "implicit":
         module.fail_json(msg="protocol=lmtp has no implicit TLS: use tls=none or tls=starttls")
+    if p["write"] and (p["protocol"] != "imap" or not p["username"]):
+        module.fail_json(msg="write=true needs protocol=imap and a username (the account the probe writes to)")
     port = p["port"] or default_port(p["protocol"], p["tls"])
 
     result = probe(
         host=p["host"], protocol=p["protocol"], tls=p["tls"], port=port, timeout=p["timeout"],
         helo_name=p["helo_name"], username=p["username"], password=p["password"],
         validate_certs=p["validate_certs"], ca_path=p["ca_path"], banner_regex=p["banner_regex"],
-        capabilities=p["capabilities"], min_tls_version=p["min_tls_version"],
+        capabilities=p["capabilities"], min_tls_version=p["min_tls_version"], write=p["write"],
     ).as_dict()
     result.update(changed=False, port=port)
     if result["failure"] and p["fail_on_unhealthy"]:

@@ -20,7 +20,8 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_are_exposed():
-    assert sorted(FILTERS) == ['mail_errors', 'mail_homes', 'mail_maps', 'mail_move_errors', 'mail_move_plan', 'mail_tls_names']
+    assert sorted(FILTERS) == ['mail_errors', 'mail_health_account', 'mail_homes', 'mail_homes_agent', 'mail_maps',
+                              'mail_move_errors', 'mail_move_plan', 'mail_tls_names']
 
 
 def test_mail_errors_reports_cluster_errors_first():
@@ -48,3 +49,14 @@ def test_mail_tls_names_unknown_host():
     with pytest.raises(AnsibleFilterError, match='client'):
         FILTERS['mail_tls_names'](model, 'client')
     assert FILTERS['mail_tls_names'](model, 'store')[0] == 'DNS:store.example.com'
+
+
+def test_mail_homes_agent_wraps_homes_agent():
+    from ansible_collections.clustered.mail.plugins.module_utils._mail import homes_agent
+    model = build_cluster(*set_all(*inventory(), mail_cluster_users=[{'name': 'a', 'password_hash': HASH}]))
+    assert FILTERS['mail_homes_agent'](model, 'primary2') == homes_agent(model, 'primary2', '2.4')
+    assert FILTERS['mail_homes_agent'](model, 'primary2', '2.3') == homes_agent(model, 'primary2', '2.3')
+    with pytest.raises(AnsibleFilterError, match='mail_homes_agent: backup is not a host of mail_primaries'):
+        FILTERS['mail_homes_agent'](model, 'backup')
+    with pytest.raises(AnsibleFilterError, match='mail_homes_agent: .*dovecot_series'):
+        FILTERS['mail_homes_agent'](model, 'primary2', '3.0')

@@ -39,7 +39,8 @@ def test_defaults():
     assert model['mail_fqdn'] == 'mail.example.com'
     assert (model['mx_style'], model['mx_preference'], model['backup_mx_preference'], model['ttl']) == ('hosts', 10, 50, 60)
     assert model['hostmaster'] == 'hostmaster.example.com'
-    assert model['placement'] == 'none'
+    # hash is the default: one backend per mailbox (issue "one backend per mailbox")
+    assert model['placement'] == 'hash'
     assert model['users'] == []
     assert model['services'] == dict((s, ['primary1', 'primary2', 'primary3']) for s in ('smtp', 'imap', 'pop3', 'webmail'))
     assert model['dns_primary'] == 'ns1' and model['dns_secondaries'] == ['ns2']
@@ -91,8 +92,24 @@ def test_users_explicit_and_aliases():
 
 
 def test_placement_none_ignores_home():
-    hostvars, groups = set_all(*inventory(), mail_cluster_users=[{'name': 'a', 'password_hash': HASH, 'home': 'primary1'}])
+    # placement none is only allowed with a single primary (see test_placement_none_refused_with_several_primaries)
+    hostvars, groups = set_all(*inventory(), mail_cluster_placement='none',
+                               mail_cluster_users=[{'name': 'a', 'password_hash': HASH, 'home': 'primary1'}])
+    groups['mail_primaries'] = ['primary1']
     assert build_cluster(hostvars, groups)['users'][0]['home'] is None
+    # ...while the default (hash) keeps the given home
+    hostvars, groups = set_all(*inventory(), mail_cluster_users=[{'name': 'a', 'password_hash': HASH, 'home': 'primary1'}])
+    assert build_cluster(hostvars, groups)['users'][0]['home'] == 'primary1'
+
+
+def test_placement_none_refused_with_several_primaries():
+    hostvars, groups = set_all(*inventory(), mail_cluster_placement='none')
+    one_error(hostvars, groups, 'mail_cluster_placement=none on all', '3 primaries', 'one backend at a time')
+    groups['mail_primaries'] = ['primary1', 'primary2']
+    one_error(hostvars, groups, 'mail_cluster_placement=none on all', '2 primaries')
+    groups['mail_primaries'] = ['primary1']
+    assert cluster_errors(hostvars, groups) == []
+    assert build_cluster(hostvars, groups)['placement'] == 'none'
 
 
 def test_placement_hash_is_stable_and_moves_few():

@@ -115,7 +115,14 @@ def test_pop_cnames_by_placement():
                            mail_cluster_placement='explicit'))
     assert rr(zones['example.com'], 'alice.pop', 'CNAME') == [('primary2.example.com.', 60)]
     assert values(zones['example.org'], 'bob.pop', 'CNAME') == ['primary3.example.com.']
-    none = zones_of(model(mail_cluster_users=users[:1]))['example.com']
+    # hash is the default now: an explicit home wins under it too
+    default = zones_of(model(mail_cluster_users=users[:1]))['example.com']
+    assert rr(default, 'alice.pop', 'CNAME') == [('primary2.example.com.', 60)]
+    # placement none (allowed with one primary only) publishes no CNAME
+    hostvars, groups = inventory()
+    groups['mail_primaries'] = ['primary1']
+    none = zones_of(model((hostvars, groups), mail_cluster_placement='none',
+                          mail_cluster_users=[dict(users[0], home='primary1')]))['example.com']
     assert not [r for r in none['records'] if r['type'] == 'CNAME']
     hashed = zones_of(model(mail_cluster_users=[{'name': 'carol', 'password_hash': HASH}], mail_cluster_placement='hash'))
     assert len(values(hashed['example.com'], 'carol.pop', 'CNAME')) == 1

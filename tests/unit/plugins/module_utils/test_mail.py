@@ -116,7 +116,9 @@ def test_good_hashes_pass():
 def test_tls_names():
     model = model_with()
     assert tls_names(model, 'primary1') == [
-        'DNS:primary1.example.com', 'DNS:primary1', 'DNS:mail.example.com', 'DNS:imap.example.com',
+        'DNS:primary1.example.com', 'DNS:primary1', 'DNS:mail.example.com',
+        # placement hash (the default): clients of <user>.pop.<domain> reach any primary
+        'DNS:*.pop.example.com', 'DNS:*.pop.example.org', 'DNS:imap.example.com',
         'DNS:pop3.example.com', 'DNS:smtp.example.com', 'DNS:webmail.example.com',
         'IP:192.0.2.11', 'IP:2001:db8::11',
     ]

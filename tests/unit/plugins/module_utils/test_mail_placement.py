@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError, build_cluster
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import (
     MailError, apply_homes, mail_maps, move_plan, proxy_fields,
@@ -25,10 +25,17 @@ USERS = [
 ]
 
 
-def model_with(placement='explicit', users=None):
-    return build_cluster(*set_all(*inventory(), mail_cluster_domains=['example.com', 'example.org'],
+def model_with(placement='explicit', users=None, primaries=None):
+    hostvars, groups = inventory()
+    if primaries is not None:
+        groups['mail_primaries'] = list(primaries)
+    return build_cluster(*set_all(hostvars, groups, mail_cluster_domains=['example.com', 'example.org'],
                                   mail_cluster_placement=placement,
                                   mail_cluster_users=USERS if users is None else users))
+
+
+# placement none is refused with several primaries: it is tested with one.
+USERS_WITHOUT_HOME = [dict((k, v) for k, v in u.items() if k != 'home') for u in USERS]
 
 
 def line_of(maps, address):
@@ -44,14 +51,21 @@ def extra_fields(line):
 def test_every_user_is_proxied_to_its_home_except_at_home(host):
     model = model_with()
     maps = mail_maps(model, host=host)
+    maps23 = mail_maps(model, host=host, dovecot_series='2.3')
     for user, home, address in (('alice@example.com', 'primary2', '192.0.2.12'),
                                 ('bob@example.org', 'primary3', '192.0.2.13')):
         fields = extra_fields(line_of(maps, user))
         if host == home:
             # The home's own line has no proxy field: it can never proxy its own users.
             assert fields == ''
+            assert extra_fields(line_of(maps23, user)) == ''
         else:
-            assert fields.split() == ['proxy=y', 'host=%s' % address, 'starttls=any-cert', 'proxy_ttl=2']
+            # 2.4 (the default): the home's FQDN for the certificate check, its address in hostip
+            assert fields.split() == ['proxy=y', 'host=%s.example.com' % home, 'hostip=%s' % address,
+                                      'starttls=yes', 'proxy_ttl=2']
+            assert extra_fields(line_of(maps23, user)).split() == [
+                'proxy=y', 'host=%s' % address, 'port=%{if;%s;eq;lmtp;24;%{if;%s;eq;pop3;110;143}}',
+                'starttls=any-cert', 'proxy_ttl=2']
 
 
 def test_exactly_one_primary_serves_each_user_locally():
@@ -89,8 +103,10 @@ def test_proxy_settings_trust_the_primaries_and_bind_lmtp_to_the_cluster_address
 
 
 def test_placement_none_changes_nothing():
-    model = model_with(placement='none')
-    for host in PRIMARIES:
+    with pytest.raises(ClusterError, match='mail_cluster_placement=none on all: 3 primaries'):
+        model_with(placement='none')
+    model = model_with(placement='none', users=USERS_WITHOUT_HOME, primaries=['primary1'])
+    for host in ['primary1']:
         maps = mail_maps(model, host=host)
         assert maps['passwd_file'] == mail_maps(model)['passwd_file']
         assert all(line.endswith('::') for line in maps['passwd_file'])
@@ -118,7 +134,7 @@ def test_apply_homes_moves_the_proxy_and_the_cname():
         'primary1', 'primary1.example.com', 'primary2', True)
     assert model['users'][1]['moved'] is False
     assert extra_fields(line_of(mail_maps(model, host='primary1'), 'alice@example.com')) == ''
-    assert 'host=192.0.2.11' in line_of(mail_maps(model, host='primary2'), 'alice@example.com')
+    assert 'host=primary1.example.com hostip=192.0.2.11 ' in line_of(mail_maps(model, host='primary2'), 'alice@example.com')
     zone = [z for z in dns_zones(model) if z['name'] == 'example.com'][0]
     cname = [r for r in zone['records'] if r['type'] == 'CNAME' and r['owner'].startswith('alice.pop')]
     assert [r['value'] for r in cname] == ['primary1.example.com.']
@@ -171,8 +187,11 @@ def test_move_plan_under_hash_placement_uses_the_hashed_home():
     ('explicit', 'nobody', 'nowhere', ['user=nobody: not an address', 'to=nowhere: not a host']),
 ])
 def test_move_plan_refuses_bad_input_naming_the_variable(placement, user, to, messages):
+    # placement none builds only with one primary (and then without homes)
+    model = model_with(placement='none', users=USERS_WITHOUT_HOME, primaries=['primary1']) if placement == 'none' \
+        else model_with(placement=placement)
     with pytest.raises(MailError) as error:
-        move_plan(model_with(placement=placement), {}, user, to)
+        move_plan(model, {}, user, to)
     for message in messages:
         assert any(e.startswith(message) for e in error.value.errors), error.value.errors
     assert len(error.value.errors) == len(messages)

@@ -176,7 +176,8 @@ def test_apply_drain_check_mode_and_state(tmp_path):
     assert not os.path.exists(os.path.join(state, 'drained.json'))
     result = m.apply(mdl, client, drain=['primary2'], state_dir=state)
     assert result['changed'] and [z for z, _c in client.updates] == ['example.com', 'example.org']
-    assert m.read_json(os.path.join(state, 'drained.json'), None) == {'drained': ['primary2']}
+    # drained by hand: not in by_health, so the health round will not undrain it
+    assert m.read_json(os.path.join(state, 'drained.json'), None) == {'drained': ['primary2'], 'by_health': []}
     again = m.apply(mdl, client, drain=['primary2'], state_dir=state)
     assert again['changed'] is False and len(client.updates) == 2
     assert again['drained_before'] == ['primary2']

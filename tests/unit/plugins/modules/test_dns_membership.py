@@ -106,7 +106,7 @@ def test_drain_sends_one_signed_update_and_is_idempotent(monkeypatch, tmp_path):
     assert '192.0.2.12' not in server.data[('mail.example.com.', 'A')]
     assert '10 primary2.example.com.' not in server.data[('example.com.', 'MX')]
     with open(os.path.join(str(tmp_path), 'drained.json')) as handle:
-        assert json.load(handle) == {'drained': ['primary2']}
+        assert json.load(handle) == {'drained': ['primary2'], 'by_health': []}
     again = run(monkeypatch, server, tmp_path, state='drained', hosts=['primary2'])
     assert again['changed'] is False and len(server.updates) == 1
 
