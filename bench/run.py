@@ -61,6 +61,9 @@ PER_SESSION = setting('BENCH_PER_SESSION', 10)
 DRAIN_MESSAGES = setting('BENCH_DRAIN_MESSAGES', 100)
 DNS_QUERIES = setting('BENCH_DNS_QUERIES', 2000)
 DELIVERY_TIMEOUT = setting('BENCH_DELIVERY_TIMEOUT', 300)
+PLACEMENT_LOGINS = setting('BENCH_PLACEMENT_LOGINS', 200)
+# As in bench/inventory/group_vars/all.yml (the health timer of the placement phase).
+HEALTH_INTERVAL, HEALTH_FAILURES, TTL = 5, 2, 60
 KEEP = setting('BENCH_KEEP', 0)
 
 # The lab. Names, addresses and capabilities as in lab/demo/nodes.yml.
@@ -386,6 +389,70 @@ def drain(primaries):
     return result
 
 
+# ---------------------------------------------------------------- placement
+
+FAILOVER = os.path.join(ROOT, 'molecule', 'cluster', 'files', 'failover.py')
+PASSWORD = 'demo-password'  # every bench user's (bench/inventory/group_vars/all.yml)
+
+
+def bench_users():
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(HERE, 'inventory', 'group_vars', 'all.yml')) as f:
+        cluster = yaml.safe_load(f)
+    return ['%s@%s' % (u['name'], u.get('domain', DOMAIN)) for u in cluster['mail_cluster_users']]
+
+
+def imap_logins(address, user, count):
+    """Logins per second (STARTTLS, LOGIN, SELECT INBOX, LOGOUT) against one primary, one client."""
+    import imaplib  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    context = ssl.create_default_context(cafile=os.path.join(HERE, 'inventory', '.clustered_mail_ca', 'ca.crt'))
+    context.check_hostname = False  # by address; the certificate is checked against the CA
+    t0 = time.monotonic()
+    for dummy in range(count):
+        client = imaplib.IMAP4(address, 143, timeout=10)
+        client.starttls(ssl_context=context)
+        client.login(user, PASSWORD)
+        client.select('INBOX', readonly=True)
+        client.logout()
+    return round(count / (time.monotonic() - t0), 1)
+
+
+def placement(primaries):
+    """Kill a home primary under the health timer (failover.py), then IMAP logins through a proxy vs at the home."""
+    names = [n[0] for n in nodes(primaries) if n[0].startswith('mail')]
+    hosts = dict((n, {'addresses': [a], 'fqdn': '%s.%s' % (n, DOMAIN)}) for n, a, dummy in nodes(primaries))
+    config = {'primaries': names, 'hosts': hosts, 'containers': dict((n, 'bench-' + n) for n in names),
+              'dns': DNS_SERVER, 'users': bench_users(), 'password': PASSWORD, 'timeout': 300, 'messages': 5,
+              'ca': os.path.join(HERE, 'inventory', '.clustered_mail_ca', 'ca.crt')}
+    path = os.path.join(WORK, 'failover.json')
+    with open(path, 'w') as f:
+        json.dump(config, f)
+    log('placement: killing the home of the most users (%s)' % FAILOVER)
+    run = subprocess.run([sys.executable, FAILOVER, path], stdout=subprocess.PIPE, universal_newlines=True, check=False)
+    report = json.loads(run.stdout)
+    with open(os.path.join(LOGS, 'failover.json'), 'w') as f:
+        f.write(run.stdout)
+    if run.returncode:
+        raise RuntimeError('failover: %s' % '; '.join(report['failures']))
+    sys.path.insert(0, os.path.join(ROOT, 'molecule', 'cluster', 'files'))
+    from failover import cname  # pylint: disable=import-outside-toplevel
+    home = cname(DNS_SERVER, 'alice.pop.%s' % DOMAIN)
+    home_name = home.split('.')[0]
+    proxy_name = [n for n in names if n != home_name][0]
+    address = dict((n, a) for n, a, dummy in nodes(primaries))
+    direct = imap_logins(address[home_name], RCPT, PLACEMENT_LOGINS)
+    proxied = imap_logins(address[proxy_name], RCPT, PLACEMENT_LOGINS)
+    result = {'failover_s': report['failover_seconds'], 'back_s': report['back_seconds'],
+              'users_moved': len(report['moved']), 'users_total': report['users_total'], 'primaries': primaries,
+              'victim': report['victim'], 'accepted': report['accepted'], 'lost': len(report['not_delivered']),
+              'health_interval_s': HEALTH_INTERVAL, 'health_failures': HEALTH_FAILURES, 'ttl_s': TTL,
+              'logins': PLACEMENT_LOGINS, 'logins_per_s_home': direct, 'logins_per_s_proxied': proxied,
+              'home': home_name, 'proxy': proxy_name}
+    log('placement: %s' % result)
+    return result
+
+
 # ---------------------------------------------------------------- dns_rotation
 
 def dns_rotation_bench(primaries, settings):
@@ -458,6 +525,8 @@ def markdown(r):
     s, m, t, d = r['summary'], r['machine'], r.get('throughput', {}), r.get('drain', {})
     c, st = t.get('cluster', {}), t.get('stock', {})
     rot = r.get('dns_rotation', {})
+    pl = r.get('placement', {})
+    budget = pl['health_interval_s'] * pl['health_failures'] + pl['ttl_s'] if pl else None
     settings_primaries = r['converge']['settings'][0]['primaries'] if r['converge']['settings'] else SCALE_PRIMARIES
     lines = [
         '# clustered.mail benchmarks',
@@ -486,6 +555,15 @@ def markdown(r):
         '| messages lost (accepted, never in the store), cluster / stock / drain | %s / %s / %s |'
         % (fmt(c.get('lost')), fmt(st.get('lost')), fmt(d.get('lost'))),
         '| backup MX drain, %s messages queued, after the primaries return | %s |' % (fmt(d.get('accepted')), fmt(d.get('drain_s'), ' s')),
+        '| failover, %s primaries: home killed to all its users served through every live primary / health interval x failures + TTL | %s / %s |'
+        % (fmt(pl.get('primaries')), fmt(pl.get('failover_s'), ' s'), fmt(budget, ' s')),
+        '| ratio failover / (health interval x failures + TTL) | %s |' % fmt(ratio(pl.get('failover_s'), budget)),
+        '| users moved / users total on one failure (ideal 1/%s = %s) | %s / %s = %s |'
+        % (fmt(pl.get('primaries')), fmt(round(1 / pl['primaries'], 2) if pl else None), fmt(pl.get('users_moved')),
+           fmt(pl.get('users_total')), fmt(ratio(pl.get('users_moved'), pl.get('users_total')))),
+        '| IMAP logins/s through a proxying primary / directly at the home (%s sequential logins each) | %s / %s = %s |'
+        % (fmt(pl.get('logins')), fmt(pl.get('logins_per_s_proxied')), fmt(pl.get('logins_per_s_home')),
+           fmt(ratio(pl.get('logins_per_s_proxied'), pl.get('logins_per_s_home')))),
     ]
     for order in ('cyclic', 'random'):
         o = rot.get(order)
@@ -604,6 +682,8 @@ def main():
                            'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
         r['drain'] = phase('drain', drain, PRIMARIES) or {}
         r['converge']['scale'] = converge(SCALE_PRIMARIES, 'tuned', SCALE_RUNS, 'scale')
+        if r['converge']['scale']:
+            r['placement'] = phase('placement', placement, SCALE_PRIMARIES) or {}
         # The rest on the larger lab when there is one: more hosts than stock forks, more records to rotate.
         lab = r['converge']['scale'] or r['converge']['base']
         r['converge']['settings'] = compare_settings(lab[-1]['primaries'], STOCK_RUNS, r['converge']['scale'][-1]['rerun_s'] if SCALE_RUNS else None)

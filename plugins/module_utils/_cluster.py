@@ -155,7 +155,8 @@ def serving_home(address, wanted, primaries, drained=()):
     back when it returns. With every primary drained, all of them count (a
     mailbox is never left without a home).
     """
-    rotating = [h for h in primaries if h not in set(drained or ())] or list(primaries)
+    drained = set(drained or ())
+    rotating = [h for h in primaries if h not in drained] or list(primaries)
     if wanted in rotating:
         return wanted
     return rendezvous_home(address, rotating)

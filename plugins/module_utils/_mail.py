@@ -431,6 +431,8 @@ def tls_names(model, host):
         # Any primary may become a user's home: clients that connect to
         # <user>.pop.<domain> (a CNAME to the home) verify it under this name.
         names.extend('*.pop.%s' % d for d in sorted(set(u['domain'] for u in model['users'])))
+        # A wildcard covers one label: a dotted local part needs its own name.
+        names.extend('%s.pop.%s' % (u['name'], u['domain']) for u in model['users'] if '.' in u['name'])
     for service in sorted(model.get('services') or {}):
         if host in model['services'][service] and model.get('domain'):
             names.append('%s.%s' % (service, model['domain']))

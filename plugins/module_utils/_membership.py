@@ -56,7 +56,7 @@ import traceback
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import serving_home
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
-from ansible_collections.clustered.mail.plugins.module_utils._mail import apply_homes
+from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
 
 try:
     import dns.exception
@@ -228,7 +228,8 @@ def health_step(counters, healthy, drained, failures_to_drain, successes_to_undr
     """Count consecutive results per host; return ``(counters, to_drain, to_undrain)``.
 
     A failure resets the success count and a success the failure count, so a
-    flapping primary neither drains nor undrains (hysteresis). Only hosts in
+    flapping primary neither drains nor undrains (hysteresis). A primary is
+    drained only once it has passed a probe at least once (``seen``). Only hosts in
     ``healthy`` are counted; counters of hosts no longer probed are dropped.
     """
     for var, value in (('failures_to_drain', failures_to_drain), ('successes_to_undrain', successes_to_undrain)):
@@ -238,14 +239,17 @@ def health_step(counters, healthy, drained, failures_to_drain, successes_to_undr
     to_drain, to_undrain = [], []
     for host in sorted(healthy):
         old = (counters or {}).get(host) or {}
+        # A primary that has never passed a probe is not in service yet (site
+        # installs the timer before it deploys the primaries): never drain it.
+        seen = bool(old.get('seen', False)) or bool(healthy[host])
         if healthy[host]:
-            count = {'failures': 0, 'successes': int(old.get('successes', 0)) + 1}
+            count = {'failures': 0, 'successes': int(old.get('successes', 0)) + 1, 'seen': seen}
         else:
-            count = {'failures': int(old.get('failures', 0)) + 1, 'successes': 0}
+            count = {'failures': int(old.get('failures', 0)) + 1, 'successes': 0, 'seen': seen}
         new[host] = count
         if host in drained and count['successes'] >= successes_to_undrain:
             to_undrain.append(host)
-        elif host not in drained and count['failures'] >= failures_to_drain:
+        elif host not in drained and count['failures'] >= failures_to_drain and seen:
             to_drain.append(host)
     # Drain the longest-failing first: when the minimum stops some, those are the ones kept.
     to_drain.sort(key=lambda h: (-new[h]['failures'], h))
@@ -358,7 +362,11 @@ def apply(model, client, drain=(), undrain=(), min_members=1, check_mode=False, 
     ``MembershipError``.
     """
     if state_dir:
-        model = apply_homes(model, read_json(os.path.join(state_dir, HOMES_FILE), {}))
+        try:
+            model = apply_homes(model, read_json(os.path.join(state_dir, HOMES_FILE), {}))
+        except MailError as exc:
+            raise MembershipError('%s in %s: %s (fix or remove the file; clustered.mail.move_user rewrites it)'
+                                  % (HOMES_FILE, state_dir, exc))
     served = client.served(model)
     drained_before = served_drained(model, served)
     path = os.path.join(state_dir, DRAINED_FILE) if state_dir else None

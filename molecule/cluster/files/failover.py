@@ -5,8 +5,9 @@ Run on the controller (it kills and starts the container with the docker CLI):
 
     failover.py CONFIG.json
 
-CONFIG: {"primaries": {container: {"address", "fqdn"}}, "dns": address,
-         "users": [{"address", "password", "pop"}], "ca": path, "victim": container (optional),
+CONFIG: {"primaries": [host], "hosts": the cluster model's hosts, "dns": address,
+         "containers": {host: container} (optional: the container is named as the host),
+         "users": [address], "password": theirs, "ca": path, "victim": container (optional),
          "timeout": seconds, "messages": per affected user}
 
 Checks, each a failure line in the report when broken:
@@ -86,10 +87,10 @@ class Run(object):
     def sampler(self):
         while not self.stop.is_set():
             seen = {}
-            for container in self.live():
+            for host in self.live():
                 try:
-                    for user in who(container):
-                        seen.setdefault(user, []).append(container)
+                    for user in who(self.config['primaries'][host]['container']):
+                        seen.setdefault(user, []).append(host)
                 except subprocess.SubprocessError:
                     pass
             self.samples += 1
@@ -154,9 +155,19 @@ def delivered(config, run, address_of):
     return missing
 
 
-def main():
-    with open(sys.argv[1]) as handle:
+def load(path):
+    with open(path) as handle:
         config = json.load(handle)
+    containers = config.get('containers') or {}
+    config['primaries'] = dict((h, {'address': config['hosts'][h]['addresses'][0], 'fqdn': config['hosts'][h]['fqdn'],
+                                    'container': containers.get(h, h)}) for h in config['primaries'])
+    config['users'] = [{'address': a, 'password': config['password'],
+                        'pop': '%s.pop.%s' % tuple(a.split('@'))} for a in config['users']]
+    return config
+
+
+def main():
+    config = load(sys.argv[1])
     limit = config.get('timeout', 240)
     fqdn_of = dict((c, p['fqdn']) for c, p in config['primaries'].items())
     before = homes(config)
@@ -191,7 +202,7 @@ def main():
     send.start()
     time.sleep(1)
     killed = time.time()
-    subprocess.run(['docker', 'kill', victim], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(['docker', 'kill', config['primaries'][victim]['container']], check=True, stdout=subprocess.DEVNULL)
     run.dead.add(victim)
 
     # Failover: every affected user served through every live primary.
@@ -239,9 +250,9 @@ def main():
     same_identity('after failover')
 
     # The victim returns: health undrains it and its users move back.
-    subprocess.run(['docker', 'start', victim], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(['docker', 'start', config['primaries'][victim]['container']], check=True, stdout=subprocess.DEVNULL)
     started = time.time()
-    subprocess.run(['docker', 'exec', victim, 'systemctl', 'is-system-running', '--wait'],
+    subprocess.run(['docker', 'exec', config['primaries'][victim]['container'], 'systemctl', 'is-system-running', '--wait'],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=limit)
     run.dead.discard(victim)
     back_after = None

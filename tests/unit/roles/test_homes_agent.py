@@ -201,7 +201,7 @@ def group(monkeypatch):
 
 
 def test_reconcile_check_reports_and_changes_nothing(tmp_path, calls, group):
-    config, _base, current = prepare(tmp_path)
+    config, _base, _current = prepare(tmp_path)
     before = read(config['output'])
     report = agent.reconcile(config, MOVES, check=True)
     assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE]}
@@ -346,3 +346,12 @@ def test_ask_takes_authoritative_answers_only(monkeypatch):
     for server, why in (('192.0.2.2', 'not authoritative'), ('192.0.2.3', 'REFUSED'), ('192.0.2.4', 'alice')):
         with pytest.raises(agent.Unanswered, match=why):
             agent.ask(server, 'alice.pop.example.com', 'CNAME', 1)
+
+
+def test_reconcile_without_a_base_file_leaves_the_map_alone(tmp_path, calls, group):
+    config, _base, current = prepare(tmp_path)
+    os.remove(config['base'])
+    report = agent.reconcile(config, MOVES)
+    assert report['changed'] is False and report['error'] == 'no base file'
+    assert read(config['output']) == ''.join(line + '\n' for line in current) and calls == [] and group == []
+    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))

@@ -140,3 +140,10 @@ def test_primaries_without_address_have_no_nexthop():
     model['hosts']['primary3']['addresses'] = []
     assert primaries(model)[2] == {'host': 'primary3', 'address': None, 'nexthop': None}
     assert '192.0.2.13' not in mail_maps(model)['transport'][0][1]
+
+
+def test_tls_names_name_dotted_users_a_wildcard_cannot_cover():
+    users = [{'name': 'john.doe', 'password_hash': '$6$x$y'}, {'name': 'alice', 'password_hash': '$6$x$y'}]
+    names = tls_names(model_with(users=users), 'primary1')
+    assert 'DNS:john.doe.pop.example.com' in names and 'DNS:*.pop.example.com' in names
+    assert 'DNS:alice.pop.example.com' not in names

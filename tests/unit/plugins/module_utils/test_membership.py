@@ -118,23 +118,38 @@ def test_zone_changes_leave_foreign_records():
 
 
 def test_health_step_hysteresis():
-    counters = {}
+    # One healthy round first: a primary that never passed a probe is not in service yet.
+    counters, to_drain, _up = m.health_step({}, {'primary1': True, 'primary2': True}, [], 3, 2)
+    assert to_drain == []
     drains = []
     for _run in range(3):
         counters, to_drain, to_undrain = m.health_step(counters, {'primary1': True, 'primary2': False}, [], 3, 2)
         drains.append(to_drain)
     assert drains == [[], [], ['primary2']]
-    assert counters == {'primary1': {'failures': 0, 'successes': 3}, 'primary2': {'failures': 3, 'successes': 0}}
+    assert counters == {'primary1': {'failures': 0, 'successes': 4, 'seen': True},
+                        'primary2': {'failures': 3, 'successes': 0, 'seen': True}}
     # a flap resets: one success then a failure does not undrain
     counters, _d, up = m.health_step(counters, {'primary2': True}, ['primary2'], 3, 2)
-    assert up == [] and counters == {'primary2': {'failures': 0, 'successes': 1}}
+    assert up == [] and counters == {'primary2': {'failures': 0, 'successes': 1, 'seen': True}}
     counters, _d, up = m.health_step(counters, {'primary2': False}, ['primary2'], 3, 2)
-    assert up == [] and counters['primary2'] == {'failures': 1, 'successes': 0}
+    assert up == [] and counters['primary2'] == {'failures': 1, 'successes': 0, 'seen': True}
     counters, _d, up = m.health_step(counters, {'primary2': True}, ['primary2'], 3, 2)
     counters, _d, up = m.health_step(counters, {'primary2': True}, ['primary2'], 3, 2)
     assert up == ['primary2']
     with pytest.raises(m.MembershipError, match='failures_to_drain=0'):
         m.health_step({}, {}, [], 0, 1)
+
+
+def test_health_step_never_drains_a_primary_not_yet_in_service():
+    counters = {}
+    for _run in range(5):
+        counters, to_drain, _up = m.health_step(counters, {'primary1': False}, [], 2, 2)
+        assert to_drain == []
+    assert counters['primary1'] == {'failures': 5, 'successes': 0, 'seen': False}
+    counters, to_drain, _up = m.health_step(counters, {'primary1': True}, [], 2, 2)
+    for _run in range(2):
+        counters, to_drain, _up = m.health_step(counters, {'primary1': False}, [], 2, 2)
+    assert to_drain == ['primary1']
 
 
 def test_health_plan_holds_back_at_minimum():
@@ -187,6 +202,10 @@ def test_apply_health_drains_after_n_and_holds_minimum(tmp_path):
     mdl = model()
     state = str(tmp_path)
     client = FakeClient(served_full(mdl))
+    # A healthy round first: primaries are drained only once they were in service.
+    m.apply(mdl, client, min_members=2, state_dir=state,
+            health={'healthy': {'primary1': True, 'primary2': True, 'primary3': True},
+                    'failures_to_drain': 2, 'successes_to_undrain': 1})
     health = {'healthy': {'primary1': False, 'primary2': False, 'primary3': True},
               'failures_to_drain': 2, 'successes_to_undrain': 1}
     first = m.apply(mdl, client, min_members=2, state_dir=state, health=health)
@@ -199,3 +218,11 @@ def test_apply_health_drains_after_n_and_holds_minimum(tmp_path):
     # primary1 is back, which makes room: the still failing primary2 is drained now
     assert third['drained_after'] == ['primary2'] and third['held'] == []
     assert third['members_after'] == ['primary1', 'primary3']
+
+
+def test_apply_names_a_broken_homes_file(tmp_path):
+    mdl = model()
+    with open(os.path.join(str(tmp_path), 'homes.json'), 'w') as handle:
+        handle.write('["not", "a", "mapping"]')
+    with pytest.raises(m.MembershipError, match=r'homes.json in .*: .*must be a mapping'):
+        m.apply(mdl, FakeClient(served_full(mdl)), state_dir=str(tmp_path))

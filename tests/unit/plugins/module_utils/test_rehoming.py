@@ -87,6 +87,15 @@ def test_serving_home_of_a_drained_home_is_the_rendezvous_choice_among_the_rotat
     assert seen == set(PRIMARIES)
 
 
+def test_serving_home_takes_drained_as_any_iterable():
+    # The drained set was once re-read per primary: a generator was used up by the first.
+    for address in ADDRESSES:
+        for wanted in PRIMARIES:
+            want = serving_home(address, wanted, PRIMARIES, [wanted])
+            assert serving_home(address, wanted, PRIMARIES, (h for h in [wanted])) == want
+            assert serving_home(address, wanted, PRIMARIES, iter([wanted])) == want
+
+
 def test_serving_home_with_every_primary_drained_still_has_one():
     for address in ADDRESSES:
         for wanted in PRIMARIES:
@@ -266,9 +275,10 @@ def health(failing=(), failures_to_drain=2, successes_to_undrain=2):
 
 
 def health_drain(mdl, client, state, host):
-    """Drain ``host`` the way the health round does (two failures)."""
+    """Drain ``host`` the way the health round does (passed a probe once, then two failures)."""
+    m.apply(mdl, client, state_dir=state, health=health())
     first = m.apply(mdl, client, state_dir=state, health=health([host]))
-    assert first['drained_after'] == [h for h in first['drained_before']]
+    assert host not in first['drained_after'] and first['drained_after'] == first['drained_before']
     second = m.apply(mdl, client, state_dir=state, health=health([host]))
     assert host in second['drained_after'] and host in second['by_health']
     return second
@@ -286,7 +296,7 @@ def test_health_never_undrains_a_primary_drained_by_hand(tmp_path):
         assert result['drained_after'] == ['primary2'] and result['by_health'] == []
         assert result['changed'] is False
     # it was counted healthy all along; only who drained it keeps it out
-    assert result['counters']['primary2'] == {'failures': 0, 'successes': 10}
+    assert (result['counters']['primary2']['failures'], result['counters']['primary2']['successes']) == (0, 10)
     assert len(client.updates) == updates and m.served_drained(mdl, client.data) == ['primary2']
     assert state_of(state) == {'drained': ['primary2'], 'by_health': []}
     # its users are still served elsewhere

@@ -146,11 +146,14 @@ def test_unknown_host_and_refused_update(monkeypatch, tmp_path):
 
 def test_health_state(monkeypatch, tmp_path):
     server = full_server(model())
+    # In service first (one healthy round): only then can a failure drain it.
+    healthy = dict(state='health', health={'primary1': True, 'primary2': True, 'primary3': True}, failures_to_drain=2)
+    assert run(monkeypatch, server, tmp_path, **healthy)['changed'] is False
     args = dict(state='health', health={'primary1': True, 'primary2': 'false', 'primary3': True}, failures_to_drain=2)
     assert run(monkeypatch, server, tmp_path, **args)['changed'] is False
     second = run(monkeypatch, server, tmp_path, **args)
     assert second['changed'] and second['drained_after'] == ['primary2']
-    assert second['counters']['primary2'] == {'failures': 2, 'successes': 0}
+    assert second['counters']['primary2'] == {'failures': 2, 'successes': 0, 'seen': True}
     args['health']['primary2'] = True
     assert run(monkeypatch, server, tmp_path, **args)['changed'] is False
     assert run(monkeypatch, server, tmp_path, **args)['drained_after'] == []
