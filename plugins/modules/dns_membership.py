@@ -31,7 +31,7 @@ description:
   - Refuses to leave fewer than O(min_members) primaries in rotation.
   - With O(state_dir), keeps the drained primaries in C(drained.json) there (the C(clustered.mail.bind_dns) role
     reads it, so a later C(site) run does not undrain them), who drained them (V(health) only undrains the
-    primaries that V(health) drained: a drain by hand sticks) and, with O(state=health), the consecutive probe
+    primaries that V(health) drained, so a drain by hand sticks) and, with O(state=health), the consecutive probe
     results in C(health.json).
 author:
   - clustered.mail contributors (@clustered-mail)
