@@ -96,6 +96,10 @@ _PORT_23 = 'port=%{if;%s;eq;lmtp;24;%{if;%s;eq;pop3;110;143}}'
 # for a moment during a move can add one more; proxy_ttl stops anything
 # longer, and Dovecot refuses a hop back to itself ("Proxying loops").
 PROXY_TTL = 2
+# Seconds the proxy waits to connect to the home (IMAP, POP3 and LMTP). A dead
+# home must fail a delivery fast (451, deferred), so it is deferred before the
+# homes agent's flushes once the user is re-homed, rather than minutes later.
+PROXY_TIMEOUT = 3
 # The hop is encrypted with STARTTLS (the password crosses it). Dovecot 2.4
 # verifies the home's certificate against the cluster CA (ssl_client_ca_file)
 # and its name (host=, the home's FQDN; hostip= spares a DNS lookup). Dovecot
@@ -193,7 +197,7 @@ def proxy_to(model, home, dovecot_series='2.4'):
         fields = ['proxy=y', 'host=%s' % address, _PORT_23]
     else:
         fields = ['proxy=y', 'host=%s' % model['hosts'][home]['fqdn'], 'hostip=%s' % address]
-    fields.extend([PROXY_TLS[dovecot_series], 'proxy_ttl=%d' % PROXY_TTL])
+    fields.extend([PROXY_TLS[dovecot_series], 'proxy_ttl=%d' % PROXY_TTL, 'proxy_timeout=%d' % PROXY_TIMEOUT])
     return ' '.join(fields)
 
 
@@ -238,6 +242,8 @@ def homes_agent(model, host, dovecot_series='2.4'):
         'zones': sorted(set(u['domain'] for u in users if u['domain'] in model['domains'])),
         'homes': dict((model['hosts'][p]['fqdn'], '' if p == host else proxy_to(model, p, dovecot_series))
                       for p in primaries),
+        # to tell a live old home (hand over after a hold) from a dead one (at once)
+        'addresses': dict((model['hosts'][p]['fqdn'], _first_address(model, p)) for p in primaries),
         'users': [{'address': u['address'], 'pop': '%s.pop.%s' % (u['name'], u['domain']),
                    'home': u['home_fqdn'], 'index': '%s/%s' % (u['domain'], u['name'])} for u in users],
     }

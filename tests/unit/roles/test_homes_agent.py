@@ -178,6 +178,18 @@ def index_exists(config, address):
     return os.path.isdir(os.path.join(config['index_root'], user['index']))
 
 
+@pytest.fixture(autouse=True)
+def old_homes_down(monkeypatch):
+    """The old home of an arriving user is down (it arrives at once) unless a test makes it answer."""
+    asked = []
+
+    def answers(address, port=143, timeout=1.0):
+        asked.append(address)
+        return False
+    monkeypatch.setattr(agent, 'answers', answers)
+    return asked
+
+
 @pytest.fixture
 def calls(monkeypatch):
     recorded = []
@@ -204,7 +216,7 @@ def test_reconcile_check_reports_and_changes_nothing(tmp_path, calls, group):
     config, _base, _current = prepare(tmp_path)
     before = read(config['output'])
     report = agent.reconcile(config, MOVES, check=True)
-    assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE]}
+    assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE], 'held': []}
     assert read(config['output']) == before
     assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
     assert calls == [] and group == []
@@ -223,7 +235,7 @@ def test_reconcile_writes_clears_the_arrivals_index_and_kicks_who_left(tmp_path,
         return real_run(argv)
     monkeypatch.setattr(agent, 'run', run)
     report = agent.reconcile(config, MOVES)
-    assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE]}
+    assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE], 'held': []}
     assert not index_exists(config, BOB)
     assert index_exists(config, ALICE) and index_exists(config, CAROL) and index_exists(config, DAVE)
     assert read(config['output']) == ''.join(line + '\n' for line in expected)
@@ -236,7 +248,7 @@ def test_reconcile_writes_clears_the_arrivals_index_and_kicks_who_left(tmp_path,
     # the same answer again: nothing to do
     del calls[:]
     again = agent.reconcile(config, MOVES)
-    assert again == {'changed': False, 'homes': MOVES, 'arrived': [], 'left': []}
+    assert again == {'changed': False, 'homes': MOVES, 'arrived': [], 'left': [], 'held': []}
     assert calls == []
 
 
@@ -246,7 +258,7 @@ def test_reconcile_first_write_has_no_arrivals_and_flushes_nothing(tmp_path, cal
     write(config['base'], base)
     os.makedirs(os.path.join(config['index_root'], 'example.com', 'alice'))
     report = agent.reconcile(config, {})
-    assert report == {'changed': True, 'homes': CONFIG_HOMES, 'arrived': [], 'left': []}
+    assert report == {'changed': True, 'homes': CONFIG_HOMES, 'arrived': [], 'left': [], 'held': []}
     assert read(config['output']) == ''.join(line + '\n' for line in agent.render(config, base, {}, None)[0])
     assert index_exists(config, ALICE)
     assert calls == []
@@ -355,3 +367,37 @@ def test_reconcile_without_a_base_file_leaves_the_map_alone(tmp_path, calls, gro
     assert report['changed'] is False and report['error'] == 'no base file'
     assert read(config['output']) == ''.join(line + '\n' for line in current) and calls == [] and group == []
     assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
+
+
+
+def test_an_arrival_from_a_live_home_is_held_then_served_here(tmp_path, calls, group, monkeypatch):
+    config, base, current = prepare(tmp_path)
+    config['hold'] = 5
+    monkeypatch.setattr(agent, 'answers', lambda address, port=143, timeout=1.0: address == '192.0.2.12')
+    holds = agent.Holds()
+    first = agent.reconcile(config, MOVES, holds=holds, now=1000.0)
+    # bob (from primary2, which answers) is held: still proxied there, index kept; alice leaves at once
+    assert first['held'] == [BOB] and first['arrived'] == [] and first['left'] == [ALICE]
+    assert agent.fields_of(line_of(read(config['output']).splitlines(), BOB)) == config['homes'][P2]
+    assert index_exists(config, BOB)
+    assert calls == [['doveadm', 'kick', ALICE], ['postqueue', '-f']]
+    del calls[:]
+    during = agent.reconcile(config, MOVES, holds=holds, now=1004.0)
+    assert during['changed'] is False and during['held'] == [BOB] and calls == []
+    after = agent.reconcile(config, MOVES, holds=holds, now=1005.5)
+    assert after['held'] == [] and after['arrived'] == [BOB]
+    assert agent.fields_of(line_of(read(config['output']).splitlines(), BOB)) == ''
+    assert not index_exists(config, BOB)
+    assert calls == [['postqueue', '-f']]
+    del calls[:]
+    # deliveries refused during the hold are retried once it is over
+    agent.reconcile(config, MOVES, holds=holds, now=1012.0)
+    assert calls == [['postqueue', '-f']]
+
+
+def test_an_arrival_from_a_dead_home_is_not_held(tmp_path, calls, group, old_homes_down):
+    config, _base, _current = prepare(tmp_path)
+    config['hold'] = 5
+    report = agent.reconcile(config, MOVES, holds=agent.Holds(), now=1000.0)
+    assert report['held'] == [] and report['arrived'] == [BOB]
+    assert old_homes_down == ['192.0.2.12']

@@ -57,8 +57,8 @@ def check_ssha512(hashed, password):
 @pytest.mark.parametrize('home', PRIMARIES)
 def test_proxy_to_per_dovecot_series(home):
     model = model_with()
-    assert proxy_to(model, home, '2.3') == 'proxy=y host=%s %s starttls=any-cert proxy_ttl=2' % (ADDRESS[home], PORT_23)
-    assert proxy_to(model, home, '2.4') == 'proxy=y host=%s.example.com hostip=%s starttls=yes proxy_ttl=2' % (
+    assert proxy_to(model, home, '2.3') == 'proxy=y host=%s %s starttls=any-cert proxy_ttl=2 proxy_timeout=3' % (ADDRESS[home], PORT_23)
+    assert proxy_to(model, home, '2.4') == 'proxy=y host=%s.example.com hostip=%s starttls=yes proxy_ttl=2 proxy_timeout=3' % (
         home, ADDRESS[home])
     assert proxy_to(model, home) == proxy_to(model, home, '2.4')
     with pytest.raises(MailError, match='dovecot_series'):

@@ -62,10 +62,10 @@ def test_every_user_is_proxied_to_its_home_except_at_home(host):
         else:
             # 2.4 (the default): the home's FQDN for the certificate check, its address in hostip
             assert fields.split() == ['proxy=y', 'host=%s.example.com' % home, 'hostip=%s' % address,
-                                      'starttls=yes', 'proxy_ttl=2']
+                                      'starttls=yes', 'proxy_ttl=2', 'proxy_timeout=3']
             assert extra_fields(line_of(maps23, user)).split() == [
                 'proxy=y', 'host=%s' % address, 'port=%{if;%s;eq;lmtp;24;%{if;%s;eq;pop3;110;143}}',
-                'starttls=any-cert', 'proxy_ttl=2']
+                'starttls=any-cert', 'proxy_ttl=2', 'proxy_timeout=3']
 
 
 def test_exactly_one_primary_serves_each_user_locally():
