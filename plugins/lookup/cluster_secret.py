@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 name: cluster_secret
-author: clustered.mail contributors
+author: clustered.mail contributors (@clustered-mail)
 version_added: 0.2.0
 short_description: A cluster secret from the inventory, or generated once on the controller and reused
 description:
@@ -86,7 +86,7 @@ class LookupModule(LookupBase):
                 return value
         except (IOError, OSError):
             pass
-        value = ''.join(secrets.choice(_ALPHABET) for _ in range(self.get_option('length')))
+        value = ''.join(secrets.choice(_ALPHABET) for dummy in range(self.get_option('length')))
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, 0o700)

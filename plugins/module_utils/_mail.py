@@ -106,6 +106,12 @@ PROXY_TIMEOUT = 3
 # 2.3's login processes run chrooted and cannot read a client CA file, so 2.3
 # encrypts the hop without verifying the peer (docs/placement.md).
 PROXY_TLS = {'2.3': 'starttls=any-cert', '2.4': 'starttls=yes'}
+# A user handed over between two live primaries is *parked* on both for a few
+# seconds (clustered-mail-homes): its line proxies to a port nobody listens on,
+# so IMAP and POP3 answer "temporarily unavailable" and LMTP 451 (Postfix
+# defers), rather than two backends serving the user or the two proxying to
+# each other (Dovecot answers a proxy loop with a permanent 554).
+PARKED = 'proxy=y host=127.0.0.1 port=9 proxy_timeout=1 proxy_ttl=%d' % PROXY_TTL
 # The health account of each primary (clustered.mail.health logs in, appends,
 # reads back and expunges): one per primary, never proxied, its mailbox on the
 # store beside the domains, so a probe exercises that primary's own mount.
@@ -242,6 +248,7 @@ def homes_agent(model, host, dovecot_series='2.4'):
         'zones': sorted(set(u['domain'] for u in users if u['domain'] in model['domains'])),
         'homes': dict((model['hosts'][p]['fqdn'], '' if p == host else proxy_to(model, p, dovecot_series))
                       for p in primaries),
+        'parked': PARKED,
         # to tell a live old home (hand over after a hold) from a dead one (at once)
         'addresses': dict((model['hosts'][p]['fqdn'], _first_address(model, p)) for p in primaries),
         'users': [{'address': u['address'], 'pop': '%s.pop.%s' % (u['name'], u['domain']),

@@ -5,8 +5,10 @@
 
 It is a standalone script (no .py suffix, no Ansible imports): loaded from its
 path. Its configuration is built here the way roles/mail_primary/tasks/homes.yml
-builds it (mail_homes_agent + base/output/index_root), and its base file is the
-collection's ``base_file``, so these tests also hold the two ends together.
+builds it (mail_homes_agent + base/output/index_root/interval/timeout/hold/state),
+and its base file is the collection's ``base_file``, so these tests also hold the
+two ends together. Time is passed to reconcile() as ``now``; the old homes' TCP
+probe (answers), doveadm/postqueue (run) and the dovecot group are faked.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,14 +17,16 @@ __metaclass__ = type
 
 import importlib.machinery
 import importlib.util
+import json
 import os
+import socket
 import stat
 import types
 
 import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
-from ansible_collections.clustered.mail.plugins.module_utils._mail import homes_agent, mail_maps
+from ansible_collections.clustered.mail.plugins.module_utils._mail import PARKED, homes_agent, mail_maps
 from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
     HASH, inventory, set_all,
 )
@@ -61,7 +65,8 @@ def model():
 def configure(tmp_path, host='primary1', series='2.4', mdl=None):
     config = homes_agent(mdl or model(), host, series)
     config.update({'base': str(tmp_path / 'cluster-users.base'), 'output': str(tmp_path / 'cluster-users'),
-                   'index_root': str(tmp_path / 'index'), 'interval': 2, 'timeout': 2})
+                   'index_root': str(tmp_path / 'index'), 'interval': 2, 'timeout': 2, 'hold': 5,
+                   'state': str(tmp_path / 'state' / 'state.json')})
     return config
 
 
@@ -83,7 +88,30 @@ def read(path):
         return handle.read()
 
 
-# --- fields_of / render ------------------------------------------------------------
+# --- fields_of / shown / render ---------------------------------------------------------
+
+HOLD = 5  # seconds; what tasks/homes.yml sets for an interval of 2 (interval * 2 + 1)
+T0 = 1000.0
+REAL_ANSWERS = agent.answers  # before the autouse fixture replaces it
+
+
+def derived(config):
+    """What Ansible decided: each user's configured home."""
+    return dict((user['address'], user['home']) for user in config['users'])
+
+
+def text(lines):
+    return ''.join(line + '\n' for line in lines)
+
+
+def output_line(config, address):
+    return line_of(read(config['output']).splitlines(), address)
+
+
+def state(config):
+    with open(config['state']) as handle:
+        return json.load(handle)
+
 
 def test_fields_of_is_everything_after_the_seventh_colon():
     assert agent.fields_of('a@example.com:{X}h:5000:5000::/srv/mail/example.com/a::') == ''
@@ -92,50 +120,35 @@ def test_fields_of_is_everything_after_the_seventh_colon():
     assert agent.fields_of('short:line') == ''
 
 
+def test_the_configuration_has_what_the_hand_over_needs(tmp_path):
+    config = configure(tmp_path)
+    assert config['parked'] == PARKED and 'port=9' in PARKED
+    assert config['parked'] not in config['homes'].values()
+    assert config['addresses'] == {P1: '192.0.2.11', P2: '192.0.2.12', P3: '192.0.2.13'}
+    assert derived(config) == CONFIG_HOMES
+
+
 @pytest.mark.parametrize('series', ['2.3', '2.4'])
 @pytest.mark.parametrize('host', ['primary1', 'primary2', 'primary3'])
 def test_render_of_the_derived_homes_is_the_collections_passwd_file(tmp_path, host, series):
     mdl = model()
     config = configure(tmp_path, host, series, mdl)
-    lines, placed = agent.render(config, base_of(host, series, mdl), {}, None)
+    lines = agent.render(config, base_of(host, series, mdl), derived(config))
     assert lines == mail_maps(mdl, host=host, dovecot_series=series, health_password=PASSWORD)['passwd_file']
-    assert placed == CONFIG_HOMES
+    # and the file reads back as the homes it was rendered from
+    now_shown = agent.shown(config, lines)
+    assert dict((address, now_shown[address]) for address in CONFIG_HOMES) == CONFIG_HOMES
 
 
-def test_render_dns_answer_wins_over_the_file_and_the_config(tmp_path):
+def test_render_gives_each_user_the_fields_of_what_it_shows(tmp_path):
     config = configure(tmp_path)
     base = base_of()
-    current, _placed = agent.render(config, base, {ALICE: P3, BOB: P3}, None)
-    lines, placed = agent.render(config, base, {ALICE: P2}, current)
-    assert placed[ALICE] == P2
-    assert line_of(lines, ALICE) == line_of(base, ALICE) + config['homes'][P2]
-    # without an answer for bob, the current file says where he lives
-    assert placed[BOB] == P3 and line_of(lines, BOB) == line_of(base, BOB) + config['homes'][P3]
-    # the others, as derived
-    assert (placed[CAROL], placed[DAVE]) == (P3, P1)
-
-
-def test_render_without_answer_keeps_the_file_else_the_config(tmp_path):
-    config = configure(tmp_path)
-    base = base_of()
-    current, _placed = agent.render(config, base, {ALICE: P2, CAROL: P1}, None)
-    assert agent.render(config, base, {}, current) == (current, dict(CONFIG_HOMES, **{ALICE: P2, CAROL: P1}))
-    lines, placed = agent.render(config, base, {}, None)
-    assert placed == CONFIG_HOMES
-    assert line_of(lines, ALICE) == line_of(base, ALICE)  # at home here: no proxy field
-    assert line_of(lines, BOB) == line_of(base, BOB) + config['homes'][P2]
-
-
-def test_render_keeps_the_current_home_when_dns_names_no_primary(tmp_path):
-    config = configure(tmp_path)
-    base = base_of()
-    current, _placed = agent.render(config, base, {ALICE: P3}, None)
-    lines, placed = agent.render(config, base, {ALICE: 'rogue.example.net'}, current)
-    assert placed[ALICE] == P3 and line_of(lines, ALICE) == line_of(current, ALICE)
-    # without a file, the derived home
-    lines, placed = agent.render(config, base, {ALICE: 'rogue.example.net', BOB: 'ns1.example.com'}, None)
-    assert (placed[ALICE], placed[BOB]) == (P1, P2)
-    assert not [line for line in lines if 'rogue' in line or 'ns1' in line]
+    lines = agent.render(config, base, {ALICE: agent.PARKED, BOB: P1, CAROL: P2})
+    assert line_of(lines, ALICE) == line_of(base, ALICE) + config['parked']
+    assert line_of(lines, BOB) == line_of(base, BOB)  # here: no proxy field
+    assert line_of(lines, CAROL) == line_of(base, CAROL) + config['homes'][P2]
+    assert line_of(lines, DAVE) == line_of(base, DAVE)  # shows nothing: passes through
+    assert len(lines) == len(base)
 
 
 def test_render_passes_lines_of_unknown_users_through(tmp_path):
@@ -143,13 +156,79 @@ def test_render_passes_lines_of_unknown_users_through(tmp_path):
     base = ['# a comment: kept'] + base_of()
     health = [line for line in base if line.startswith('clustered-health@primary1.example.com:')]
     assert len(health) == 1
-    lines, placed = agent.render(config, base, {ALICE: P2, BOB: P3, CAROL: P2, DAVE: P3}, None)
+    show = {ALICE: P2, BOB: P3, CAROL: agent.PARKED, DAVE: P3}
+    lines = agent.render(config, base, show)
     assert lines[0] == '# a comment: kept' and lines[-1] == health[0] == base[-1]
     assert len(lines) == len(base)
-    assert sorted(placed) == sorted(CONFIG_HOMES)  # the health account is not placed
-    # a health line in the current file does not confuse the next render
-    again, _placed = agent.render(config, base, {}, lines)
-    assert again == lines
+    # a health line in the file does not confuse what the users show
+    now_shown = agent.shown(config, lines)
+    assert dict((address, now_shown[address]) for address in show) == show
+
+
+def test_shown_reads_a_home_parked_or_unknown_from_the_fields(tmp_path):
+    config = configure(tmp_path)
+    base = base_of()
+    lines = agent.render(config, base, {ALICE: P1, BOB: P2, CAROL: agent.PARKED})
+    lines = [line + 'proxy=y host=gone.example.com' if line.startswith(DAVE + ':') else line for line in lines]
+    now_shown = agent.shown(config, lines)
+    assert [now_shown[a] for a in (ALICE, BOB, CAROL, DAVE)] == [P1, P2, agent.PARKED, None]
+    assert agent.shown(config, None) == {}
+
+
+# --- wanted_homes -----------------------------------------------------------------------
+
+def test_wanted_homes_dns_answer_wins(tmp_path):
+    config = configure(tmp_path)
+    now_shown = {ALICE: P3, BOB: P3, CAROL: agent.PARKED}
+    parks = {BOB: {'home': P3, 'since': T0}, CAROL: {'home': P1, 'since': T0}}
+    answer = {ALICE: P2, BOB: P1, CAROL: P2, DAVE: P3}
+    assert agent.wanted_homes(config, answer, now_shown, parks) == answer
+
+
+def test_wanted_homes_without_an_answer_a_park_then_the_file_then_the_config(tmp_path):
+    config = configure(tmp_path)
+    now_shown = {ALICE: P3, BOB: P3, CAROL: agent.PARKED, DAVE: None}
+    parks = {BOB: {'home': P1, 'since': T0}}
+    # alice: the file; bob: where his park goes; carol: parked is no home, so the config; dave: the config
+    assert agent.wanted_homes(config, {}, now_shown, parks) == {ALICE: P3, BOB: P1, CAROL: P3, DAVE: P1}
+    assert agent.wanted_homes(config, {}, {}, {}) == CONFIG_HOMES
+
+
+def test_wanted_homes_keeps_the_known_home_when_dns_names_no_primary(tmp_path):
+    config = configure(tmp_path)
+    answer = {ALICE: 'rogue.example.net', BOB: 'ns1.example.com', CAROL: 'rogue.example.net',
+              DAVE: 'primary4.example.com'}
+    now_shown = {ALICE: P2, CAROL: agent.PARKED}
+    parks = {BOB: {'home': P3, 'since': T0}}
+    assert agent.wanted_homes(config, answer, now_shown, parks) == {ALICE: P2, BOB: P3, CAROL: P3, DAVE: P1}
+
+
+# --- state --------------------------------------------------------------------------------
+
+def test_state_round_trips_and_a_bad_state_file_is_no_state(tmp_path):
+    config = configure(tmp_path)
+    assert agent.load_state(config) == ({}, None)
+    agent.save_state(config, {ALICE: {'home': P2, 'since': T0}}, T0 + 11)
+    assert agent.load_state(config) == ({ALICE: {'home': P2, 'since': T0}}, T0 + 11)
+    assert state(config) == {'parks': {ALICE: {'home': P2, 'since': T0}}, 'flush_at': T0 + 11}
+    assert os.listdir(os.path.dirname(config['state'])) == ['state.json']
+    write(config['state'], ['{not json'])
+    assert agent.load_state(config) == ({}, None)
+
+
+# --- answers ------------------------------------------------------------------------------
+
+def test_answers_is_whether_the_old_home_accepts_a_connection():
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        assert REAL_ANSWERS('127.0.0.1', port=port, timeout=1.0) is True
+    finally:
+        listener.close()
+    assert REAL_ANSWERS('127.0.0.1', port=port, timeout=1.0) is False
+    assert REAL_ANSWERS('not an address', port=port, timeout=0.2) is False
 
 
 # --- reconcile --------------------------------------------------------------------------
@@ -160,10 +239,11 @@ MOVES = {ALICE: P2, BOB: P1, CAROL: P2, DAVE: P1}
 
 
 def prepare(tmp_path):
+    """primary1 with the file Ansible's homes give, and an index for every user."""
     config = configure(tmp_path)
     base = base_of()
     write(config['base'], base)
-    current, _placed = agent.render(config, base, {}, None)
+    current = agent.render(config, base, derived(config))
     write(config['output'], current)
     for address in (ALICE, BOB, CAROL, DAVE):
         user = [u for u in config['users'] if u['address'] == address][0]
@@ -178,16 +258,24 @@ def index_exists(config, address):
     return os.path.isdir(os.path.join(config['index_root'], user['index']))
 
 
+class OldHomes(object):
+    """agent.answers: the addresses in ``live`` accept connections; every probe is recorded."""
+
+    def __init__(self):
+        self.live = set()
+        self.asked = []
+
+    def __call__(self, address, port=143, timeout=1.0):
+        self.asked.append(address)
+        return address in self.live
+
+
 @pytest.fixture(autouse=True)
 def old_homes_down(monkeypatch):
-    """The old home of an arriving user is down (it arrives at once) unless a test makes it answer."""
-    asked = []
-
-    def answers(address, port=143, timeout=1.0):
-        asked.append(address)
-        return False
-    monkeypatch.setattr(agent, 'answers', answers)
-    return asked
+    """The old home of an arriving user is down (it arrives at once) unless a test adds it to ``live``."""
+    old_homes = OldHomes()
+    monkeypatch.setattr(agent, 'answers', old_homes)
+    return old_homes
 
 
 @pytest.fixture
@@ -212,64 +300,243 @@ def group(monkeypatch):
     return asked
 
 
-def test_reconcile_check_reports_and_changes_nothing(tmp_path, calls, group):
-    config, _base, _current = prepare(tmp_path)
-    before = read(config['output'])
-    report = agent.reconcile(config, MOVES, check=True)
-    assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE], 'held': []}
-    assert read(config['output']) == before
-    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
-    assert calls == [] and group == []
+def report_of(homes, arrived=(), left=(), held=(), changed=True):
+    return {'changed': changed, 'homes': dict(CONFIG_HOMES, **homes), 'arrived': list(arrived),
+            'left': list(left), 'held': list(held)}
 
 
-def test_reconcile_writes_clears_the_arrivals_index_and_kicks_who_left(tmp_path, calls, group, monkeypatch):
-    config, base, current = prepare(tmp_path)
-    expected, _placed = agent.render(config, base, MOVES, current)
+def test_reconcile_first_write_parks_nobody_and_flushes_nothing(tmp_path, calls, group, old_homes_down):
+    config = configure(tmp_path)
+    base = base_of()
+    write(config['base'], base)
+    for index in ('example.com/alice', 'example.org/bob'):
+        os.makedirs(os.path.join(config['index_root'], index))
+    old_homes_down.live.update(config['addresses'].values())  # even with every old home up
+    report = agent.reconcile(config, MOVES, now=T0)
+    assert report == report_of(MOVES)
+    assert read(config['output']) == text(agent.render(config, base, MOVES))
+    assert config['parked'] not in read(config['output'])
+    assert index_exists(config, ALICE) and index_exists(config, BOB)
+    assert calls == [] and old_homes_down.asked == []
+    assert agent.load_state(config) == ({}, None)
+
+
+def test_a_user_leaving_is_parked_kicked_once_parked_then_proxied(tmp_path, calls, group, old_homes_down,
+                                                                   monkeypatch):
+    config, base, _current = prepare(tmp_path)
+    parked = text(agent.render(config, base, dict(CONFIG_HOMES, **{ALICE: agent.PARKED})))
     seen_at_kick = []
-    real_run = agent.run
+    recording_run = agent.run
 
     def run(argv):
         if argv[:2] == ['doveadm', 'kick']:
-            # sessions end only once the file sends the user to the new home
+            # sessions end only once the file refuses the user here
             seen_at_kick.append(read(config['output']))
-        return real_run(argv)
+        return recording_run(argv)
     monkeypatch.setattr(agent, 'run', run)
-    report = agent.reconcile(config, MOVES)
-    assert report == {'changed': True, 'homes': MOVES, 'arrived': [BOB], 'left': [ALICE], 'held': []}
-    assert not index_exists(config, BOB)
-    assert index_exists(config, ALICE) and index_exists(config, CAROL) and index_exists(config, DAVE)
-    assert read(config['output']) == ''.join(line + '\n' for line in expected)
+    report = agent.reconcile(config, {ALICE: P2}, now=T0)
+    assert report == report_of({ALICE: P2}, left=[ALICE], held=[ALICE])
+    assert output_line(config, ALICE) == line_of(base, ALICE) + config['parked']
+    assert read(config['output']) == parked
     assert calls == [['doveadm', 'kick', ALICE], ['postqueue', '-f']]
-    assert seen_at_kick == [''.join(line + '\n' for line in expected)]
+    assert seen_at_kick == [parked]
+    assert state(config) == {'parks': {ALICE: {'home': P2, 'since': T0}}, 'flush_at': T0 + 2 * HOLD + 1}
+    assert old_homes_down.asked == []  # leaving: nothing to probe
+    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
     info = os.stat(config['output'])
     assert stat.S_IMODE(info.st_mode) == 0o640 and info.st_gid == 4242 and info.st_uid == 0
     assert group == ['dovecot']
     assert not [name for name in os.listdir(str(tmp_path)) if name.startswith('.cluster-users.')]
-    # the same answer again: nothing to do
+    assert os.listdir(os.path.dirname(config['state'])) == ['state.json']
+    # during the hold (DNS silent now: the park remembers where alice goes)
     del calls[:]
-    again = agent.reconcile(config, MOVES)
-    assert again == {'changed': False, 'homes': MOVES, 'arrived': [], 'left': [], 'held': []}
-    assert calls == []
-
-
-def test_reconcile_first_write_has_no_arrivals_and_flushes_nothing(tmp_path, calls, group):
-    config = configure(tmp_path)
-    base = base_of()
-    write(config['base'], base)
-    os.makedirs(os.path.join(config['index_root'], 'example.com', 'alice'))
-    report = agent.reconcile(config, {})
-    assert report == {'changed': True, 'homes': CONFIG_HOMES, 'arrived': [], 'left': [], 'held': []}
-    assert read(config['output']) == ''.join(line + '\n' for line in agent.render(config, base, {}, None)[0])
+    during = agent.reconcile(config, {}, now=T0 + HOLD - 0.5)
+    assert during == report_of({ALICE: P2}, held=[ALICE], changed=False)
+    assert read(config['output']) == parked and calls == []
+    # the hold is over: proxied to her new home, not kicked again
+    after = agent.reconcile(config, {ALICE: P2}, now=T0 + HOLD)
+    assert after == report_of({ALICE: P2})
+    assert output_line(config, ALICE) == line_of(base, ALICE) + config['homes'][P2]
+    assert read(config['output']) == text(agent.render(config, base, dict(CONFIG_HOMES, **{ALICE: P2})))
+    assert calls == [['postqueue', '-f']]
+    assert state(config)['parks'] == {}
     assert index_exists(config, ALICE)
-    assert calls == []
 
 
-def test_reconcile_move_between_two_other_primaries_only_rewrites(tmp_path, calls, group):
-    config, _base, _current = prepare(tmp_path)
-    report = agent.reconcile(config, {CAROL: P2})
-    assert report['changed'] is True and report['arrived'] == [] and report['left'] == []
+def test_an_arrival_from_a_live_home_is_parked_then_served_here(tmp_path, calls, group, old_homes_down,
+                                                                 monkeypatch):
+    config, base, _current = prepare(tmp_path)
+    old_homes_down.live.add(config['addresses'][P2])
+    report = agent.reconcile(config, {BOB: P1}, now=T0)
+    assert report == report_of({BOB: P1}, held=[BOB])
+    assert old_homes_down.asked == ['192.0.2.12']
+    assert output_line(config, BOB) == line_of(base, BOB) + config['parked']
+    assert index_exists(config, BOB)
+    assert calls == [['postqueue', '-f']]  # nobody to kick: bob was not served here
+    assert state(config)['parks'] == {BOB: {'home': P1, 'since': T0}}
+    del calls[:]
+    during = agent.reconcile(config, {BOB: P1}, now=T0 + HOLD - 0.5)
+    assert during == report_of({BOB: P1}, held=[BOB], changed=False)
+    assert index_exists(config, BOB) and calls == []
+    # the hold is over: the index goes before the file serves bob here
+    index_at_write = []
+    real_write = agent.write_atomic
+
+    def write_atomic(path, lines, group='dovecot'):
+        index_at_write.append(index_exists(config, BOB))
+        return real_write(path, lines, group)
+    monkeypatch.setattr(agent, 'write_atomic', write_atomic)
+    after = agent.reconcile(config, {BOB: P1}, now=T0 + HOLD)
+    assert after == report_of({BOB: P1}, arrived=[BOB])
+    assert output_line(config, BOB) == line_of(base, BOB)
+    assert not index_exists(config, BOB) and index_at_write == [False]
+    assert all(index_exists(config, a) for a in (ALICE, CAROL, DAVE))
+    assert calls == [['postqueue', '-f']]
+    assert old_homes_down.asked == ['192.0.2.12']  # probed once, when the move was seen
+    assert state(config)['parks'] == {}
+
+
+def test_an_arrival_from_a_dead_home_is_served_at_once(tmp_path, calls, group, old_homes_down):
+    config, base, _current = prepare(tmp_path)
+    report = agent.reconcile(config, {BOB: P1}, now=T0)
+    assert report == report_of({BOB: P1}, arrived=[BOB])
+    assert old_homes_down.asked == [config['addresses'][P2]] == ['192.0.2.12']
+    assert output_line(config, BOB) == line_of(base, BOB)
+    assert not index_exists(config, BOB)
+    assert all(index_exists(config, a) for a in (ALICE, CAROL, DAVE))
+    assert calls == [['postqueue', '-f']]
+    assert agent.load_state(config) == ({}, T0 + 2 * HOLD + 1)
+    # the same answer again, no park: nothing to do
+    del calls[:]
+    again = agent.reconcile(config, {BOB: P1}, now=T0 + 1)
+    assert again == report_of({BOB: P1}, changed=False) and calls == []
+
+
+@pytest.mark.parametrize('old_home_up', [False, True])
+def test_a_move_between_two_other_primaries_switches_directly(tmp_path, calls, group, old_homes_down,
+                                                               old_home_up):
+    config, base, _current = prepare(tmp_path)
+    if old_home_up:
+        old_homes_down.live.update(config['addresses'].values())
+    report = agent.reconcile(config, {CAROL: P2}, now=T0)
+    assert report == report_of({CAROL: P2})  # up or down, carol's old home is not asked to hand over here
+    assert output_line(config, CAROL) == line_of(base, CAROL) + config['homes'][P2]
     assert calls == [['postqueue', '-f']]
     assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
+    assert agent.load_state(config)[0] == {}
+
+
+def test_reconcile_hands_over_every_kind_of_move_at_once(tmp_path, calls, group):
+    config, base, _current = prepare(tmp_path)
+    report = agent.reconcile(config, MOVES, now=T0)
+    assert report == report_of(MOVES, arrived=[BOB], left=[ALICE], held=[ALICE])
+    assert read(config['output']) == text(agent.render(config, base, dict(MOVES, **{ALICE: agent.PARKED})))
+    assert calls == [['doveadm', 'kick', ALICE], ['postqueue', '-f']]
+    assert not index_exists(config, BOB)
+    assert all(index_exists(config, a) for a in (ALICE, CAROL, DAVE))
+    del calls[:]
+    during = agent.reconcile(config, MOVES, now=T0 + 1)
+    assert during == report_of(MOVES, held=[ALICE], changed=False) and calls == []
+    after = agent.reconcile(config, MOVES, now=T0 + HOLD)
+    assert after == report_of(MOVES)
+    assert read(config['output']) == text(agent.render(config, base, MOVES))
+    assert calls == [['postqueue', '-f']]
+
+
+def test_a_park_whose_target_changes_during_the_hold_is_held_again(tmp_path, calls, group):
+    config, base, _current = prepare(tmp_path)
+    agent.reconcile(config, {ALICE: P2}, now=T0)
+    del calls[:]
+    moved_on = agent.reconcile(config, {ALICE: P3}, now=T0 + 3)
+    assert moved_on == report_of({ALICE: P3}, held=[ALICE], changed=False)
+    assert state(config)['parks'] == {ALICE: {'home': P3, 'since': T0 + 3}}
+    # the first hold would be over by now: still parked, and not kicked again
+    still = agent.reconcile(config, {ALICE: P3}, now=T0 + HOLD + 1)
+    assert still == report_of({ALICE: P3}, held=[ALICE], changed=False)
+    assert output_line(config, ALICE) == line_of(base, ALICE) + config['parked']
+    assert calls == []
+    after = agent.reconcile(config, {ALICE: P3}, now=T0 + 3 + HOLD)
+    assert after == report_of({ALICE: P3})
+    assert output_line(config, ALICE) == line_of(base, ALICE) + config['homes'][P3]
+    assert calls == [['postqueue', '-f']]
+
+
+def test_a_line_found_parked_without_state_is_parked_again_from_now(tmp_path, calls, group):
+    config, base, _current = prepare(tmp_path)
+    agent.reconcile(config, {ALICE: P2}, now=T0)
+    os.remove(config['state'])
+    del calls[:]
+    again = agent.reconcile(config, {ALICE: P2}, now=T0 + 10)
+    assert again == report_of({ALICE: P2}, held=[ALICE], changed=False)
+    assert output_line(config, ALICE) == line_of(base, ALICE) + config['parked']
+    assert state(config)['parks'] == {ALICE: {'home': P2, 'since': T0 + 10}}
+    assert calls == []
+    still = agent.reconcile(config, {ALICE: P2}, now=T0 + 10 + HOLD - 0.5)
+    assert still['held'] == [ALICE] and output_line(config, ALICE) == line_of(base, ALICE) + config['parked']
+    after = agent.reconcile(config, {ALICE: P2}, now=T0 + 10 + HOLD)
+    assert after == report_of({ALICE: P2})
+    assert output_line(config, ALICE) == line_of(base, ALICE) + config['homes'][P2]
+    assert calls == [['postqueue', '-f']]
+
+
+def test_a_line_found_parked_without_state_arrives_only_after_the_hold(tmp_path, calls, group, old_homes_down):
+    config, base, _current = prepare(tmp_path)
+    write(config['output'], agent.render(config, base, dict(CONFIG_HOMES, **{BOB: agent.PARKED})))
+    report = agent.reconcile(config, {BOB: P1}, now=T0)
+    assert report == report_of({BOB: P1}, held=[BOB], changed=False)
+    assert index_exists(config, BOB) and calls == [] and old_homes_down.asked == []
+    after = agent.reconcile(config, {BOB: P1}, now=T0 + HOLD)
+    assert after == report_of({BOB: P1}, arrived=[BOB])
+    assert output_line(config, BOB) == line_of(base, BOB)
+    assert not index_exists(config, BOB)
+
+
+def test_postqueue_flushes_at_a_change_and_once_more_after_twice_the_hold(tmp_path, calls, group):
+    config, _base, _current = prepare(tmp_path)
+    agent.reconcile(config, {CAROL: P2}, now=T0)
+    assert calls == [['postqueue', '-f']]
+    assert state(config) == {'parks': {}, 'flush_at': T0 + 2 * HOLD + 1}
+    del calls[:]
+    same = agent.reconcile(config, {CAROL: P2}, now=T0 + 2 * HOLD + 0.5)
+    assert same == report_of({CAROL: P2}, changed=False) and calls == []
+    flush = agent.reconcile(config, {CAROL: P2}, now=T0 + 2 * HOLD + 1)
+    assert flush == report_of({CAROL: P2}, changed=False)
+    assert calls == [['postqueue', '-f']]
+    assert state(config) == {'parks': {}, 'flush_at': None}
+    del calls[:]
+    for later in (T0 + 2 * HOLD + 2, T0 + 1000):
+        agent.reconcile(config, {CAROL: P2}, now=later)
+    assert calls == []
+
+
+def test_reconcile_check_reports_and_changes_nothing(tmp_path, calls, group):
+    config, _base, _current = prepare(tmp_path)
+    before = read(config['output'])
+    report = agent.reconcile(config, MOVES, check=True, now=T0)
+    assert report == report_of(MOVES, arrived=[BOB], left=[ALICE], held=[ALICE])
+    assert read(config['output']) == before and not os.path.exists(config['state'])
+    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
+    assert calls == [] and group == []
+    # with a park and a flush due in the state file, both over
+    agent.reconcile(config, {ALICE: P2}, now=T0)
+    before, saved = read(config['output']), read(config['state'])
+    del calls[:]
+    del group[:]
+    report = agent.reconcile(config, MOVES, check=True, now=T0 + 100)
+    assert report == report_of(MOVES, arrived=[BOB])
+    assert read(config['output']) == before and read(config['state']) == saved
+    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
+    assert calls == [] and group == []
+
+
+def test_reconcile_without_a_base_file_leaves_the_map_alone(tmp_path, calls, group, old_homes_down):
+    config, _base, current = prepare(tmp_path)
+    os.remove(config['base'])
+    report = agent.reconcile(config, MOVES, now=T0)
+    assert report == {'changed': False, 'homes': {}, 'arrived': [], 'left': [], 'held': [], 'error': 'no base file'}
+    assert read(config['output']) == text(current) and calls == [] and group == []
+    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
+    assert not os.path.exists(config['state']) and old_homes_down.asked == []
 
 
 # --- lookup ---------------------------------------------------------------------------------
@@ -360,44 +627,21 @@ def test_ask_takes_authoritative_answers_only(monkeypatch):
             agent.ask(server, 'alice.pop.example.com', 'CNAME', 1)
 
 
-def test_reconcile_without_a_base_file_leaves_the_map_alone(tmp_path, calls, group):
-    config, _base, current = prepare(tmp_path)
-    os.remove(config['base'])
-    report = agent.reconcile(config, MOVES)
-    assert report['changed'] is False and report['error'] == 'no base file'
-    assert read(config['output']) == ''.join(line + '\n' for line in current) and calls == [] and group == []
-    assert all(index_exists(config, a) for a in (ALICE, BOB, CAROL, DAVE))
+def test_a_park_towards_a_host_no_longer_a_primary_is_dropped(tmp_path):
+    config = configure(tmp_path)
+    parks = {BOB: {'home': 'primary9.example.com', 'since': T0}}
+    # no DNS answer: the known home is the file's, never the vanished target
+    assert agent.wanted_homes(config, {}, {BOB: P2}, parks)[BOB] == P2
 
 
-
-def test_an_arrival_from_a_live_home_is_held_then_served_here(tmp_path, calls, group, monkeypatch):
-    config, base, current = prepare(tmp_path)
-    config['hold'] = 5
-    monkeypatch.setattr(agent, 'answers', lambda address, port=143, timeout=1.0: address == '192.0.2.12')
-    holds = agent.Holds()
-    first = agent.reconcile(config, MOVES, holds=holds, now=1000.0)
-    # bob (from primary2, which answers) is held: still proxied there, index kept; alice leaves at once
-    assert first['held'] == [BOB] and first['arrived'] == [] and first['left'] == [ALICE]
-    assert agent.fields_of(line_of(read(config['output']).splitlines(), BOB)) == config['homes'][P2]
-    assert index_exists(config, BOB)
-    assert calls == [['doveadm', 'kick', ALICE], ['postqueue', '-f']]
-    del calls[:]
-    during = agent.reconcile(config, MOVES, holds=holds, now=1004.0)
-    assert during['changed'] is False and during['held'] == [BOB] and calls == []
-    after = agent.reconcile(config, MOVES, holds=holds, now=1005.5)
-    assert after['held'] == [] and after['arrived'] == [BOB]
-    assert agent.fields_of(line_of(read(config['output']).splitlines(), BOB)) == ''
-    assert not index_exists(config, BOB)
-    assert calls == [['postqueue', '-f']]
-    del calls[:]
-    # deliveries refused during the hold are retried once it is over
-    agent.reconcile(config, MOVES, holds=holds, now=1012.0)
-    assert calls == [['postqueue', '-f']]
-
-
-def test_an_arrival_from_a_dead_home_is_not_held(tmp_path, calls, group, old_homes_down):
+def test_a_clock_stepped_back_never_stretches_a_hold(tmp_path, calls, group):
     config, _base, _current = prepare(tmp_path)
-    config['hold'] = 5
-    report = agent.reconcile(config, MOVES, holds=agent.Holds(), now=1000.0)
-    assert report['held'] == [] and report['arrived'] == [BOB]
-    assert old_homes_down == ['192.0.2.12']
+    agent.reconcile(config, {ALICE: P2}, now=T0)
+    # the clock steps back an hour: the park counts from the new now, at most HOLD seconds
+    back = T0 - 3600
+    assert agent.reconcile(config, {ALICE: P2}, now=back)['held'] == [ALICE]
+    assert agent.reconcile(config, {ALICE: P2}, now=back + HOLD)['held'] == []
+
+
+def test_an_old_home_without_an_address_is_taken_for_dead():
+    assert REAL_ANSWERS(None) is False and REAL_ANSWERS('') is False
