@@ -16,6 +16,9 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
 )
 from ansible_collections.clustered.mail.plugins.module_utils._mail import apply_homes
 from ansible_collections.clustered.mail.plugins.module_utils import _membership as m
+from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.test_membership import (
+    FakeClient as MembershipFakeClient,
+)
 from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
     HASH, inventory, set_all,
 )
@@ -245,24 +248,13 @@ def test_placement_defaults_to_hash():
 
 # --- apply: who drained a primary ------------------------------------------------
 
-class FakeClient(object):
-    """The DnsClient interface over a dict: what the DNS primary serves."""
-
-    def __init__(self, served):
-        self.data = served
-        self.updates = []
+class FakeClient(MembershipFakeClient):
+    """test_membership's fake DNS primary, answering every rrset the model asks for (CNAMEs included)."""
 
     def served(self, mdl):
         wanted = m.rotation_rrsets(mdl, ())
         return dict((zone, dict((key, list(self.data.get(zone, {}).get(key, []))) for key in sets))
                     for zone, sets in wanted.items())
-
-    def update(self, zone, change):
-        self.updates.append((zone, change))
-        for owner, rtype, _ttl, value in change['delete']:
-            self.data[zone][(owner, rtype)].remove(value)
-        for owner, rtype, _ttl, value in change['add']:
-            self.data[zone].setdefault((owner, rtype), []).append(value)
 
 
 def state_of(state_dir):
