@@ -251,8 +251,12 @@ def homes_agent(model, host, dovecot_series='2.4'):
         'parked': PARKED,
         # to tell a live old home (hand over after a hold) from a dead one (at once)
         'addresses': dict((model['hosts'][p]['fqdn'], _first_address(model, p)) for p in primaries),
+        # 'home' is only the agent's fallback when DNS never answered (a cluster
+        # without DNS servers has no moves and no drains): the inventory's home,
+        # so the configuration does not change when move_user or a drain does.
         'users': [{'address': u['address'], 'pop': '%s.pop.%s' % (u['name'], u['domain']),
-                   'home': u['home_fqdn'], 'index': '%s/%s' % (u['domain'], u['name'])} for u in users],
+                   'home': model['hosts'][u.get('inventory_home') or u['home']]['fqdn'],
+                   'index': '%s/%s' % (u['domain'], u['name'])} for u in users],
     }
 
 

@@ -189,8 +189,13 @@ def test_homes_agent_carries_no_secret():
             assert 'password' not in text
 
 
-def test_homes_agent_follows_moved_homes_and_refuses_a_bad_series():
-    model = apply_homes(model_with(), {'homes': {'alice@example.com': 'primary1'}})
-    assert homes_agent(model, 'primary3')['users'][0]['home'] == 'primary1.example.com'
+def test_homes_agent_falls_back_to_the_inventory_home_and_refuses_a_bad_series():
+    # A move (homes.json) changes DNS, not the agent's configuration: its fallback is the inventory's home,
+    # so a site run after move_user changes nothing on the primaries.
+    plain = model_with()
+    moved = apply_homes(plain, {'homes': {'alice@example.com': 'primary1'}})
+    assert moved['users'][0]['home'] == 'primary1' != plain['users'][0]['home']
+    assert homes_agent(moved, 'primary3') == homes_agent(plain, 'primary3')
+    assert homes_agent(moved, 'primary3')['users'][0]['home'] == plain['users'][0]['home_fqdn']
     with pytest.raises(MailError, match='dovecot_series'):
-        homes_agent(model, 'primary1', '3.0')
+        homes_agent(moved, 'primary1', '3.0')
