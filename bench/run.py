@@ -445,7 +445,8 @@ def placement(primaries):
     proxied = imap_logins(address[proxy_name], RCPT, PLACEMENT_LOGINS)
     result = {'failover_s': report['failover_seconds'], 'back_s': report['back_seconds'],
               'users_moved': len(report['moved']), 'users_total': report['users_total'], 'primaries': primaries,
-              'victim': report['victim'], 'accepted': report['accepted'], 'lost': len(report['not_delivered']),
+              'victim': report['victim'], 'accepted': report['accepted'],
+              'lost': len(report['not_delivered_after_return']),
               'health_interval_s': HEALTH_INTERVAL, 'health_failures': HEALTH_FAILURES, 'ttl_s': TTL,
               'logins': PLACEMENT_LOGINS, 'logins_per_s_home': direct, 'logins_per_s_proxied': proxied,
               'home': home_name, 'proxy': proxy_name}
