@@ -421,6 +421,12 @@ def imap_logins(address, user, count):
 def placement(primaries):
     """Kill a home primary under the health timer (failover.py), then IMAP logins through a proxy vs at the home."""
     names = [n[0] for n in nodes(primaries) if n[0].startswith('mail')]
+    deadline = time.monotonic() + 120
+    while json.loads(dexec('ns1', 'sh', '-c', 'cat /var/lib/clustered-mail/drained.json 2>/dev/null'
+                           ' || echo \'{"drained": []}\'')).get('drained'):
+        if time.monotonic() > deadline:  # the drain phase stopped Postfix everywhere: wait for health to undo it
+            raise RuntimeError('placement: primaries still drained 120 s after the drain phase')
+        time.sleep(2)
     hosts = dict((n, {'addresses': [a], 'fqdn': '%s.%s' % (n, DOMAIN)}) for n, a, dummy in nodes(primaries))
     config = {'primaries': names, 'hosts': hosts, 'containers': dict((n, 'bench-' + n) for n in names),
               'dns': DNS_SERVER, 'users': bench_users(), 'password': PASSWORD, 'timeout': 300, 'messages': 5,
@@ -683,8 +689,8 @@ def main():
                            'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
         r['drain'] = phase('drain', drain, PRIMARIES) or {}
         r['converge']['scale'] = converge(SCALE_PRIMARIES, 'tuned', SCALE_RUNS, 'scale')
-        if r['converge']['scale']:
-            r['placement'] = phase('placement', placement, SCALE_PRIMARIES) or {}
+        # On the larger lab when there is one: a failure then moves a smaller share.
+        r['placement'] = phase('placement', placement, SCALE_PRIMARIES if SCALE_RUNS else PRIMARIES) or {}
         # The rest on the larger lab when there is one: more hosts than stock forks, more records to rotate.
         lab = r['converge']['scale'] or r['converge']['base']
         r['converge']['settings'] = compare_settings(lab[-1]['primaries'], STOCK_RUNS, r['converge']['scale'][-1]['rerun_s'] if SCALE_RUNS else None)
