@@ -50,19 +50,21 @@ def mail_homes(model, homes=None):
         raise AnsibleFilterError('mail_homes: %s' % exc)
 
 
-def mail_homes_agent(model, host, dovecot_series='2.4'):
+def _primary(filter_name, model, host):
     if host not in model.get('groups', {}).get('mail_primaries', []):
-        raise AnsibleFilterError('mail_homes_agent: %s is not a host of mail_primaries' % host)
+        raise AnsibleFilterError('%s: %s is not a host of mail_primaries' % (filter_name, host))
+    return host
+
+
+def mail_homes_agent(model, host, dovecot_series='2.4'):
     try:
-        return homes_agent(model, host, dovecot_series)
+        return homes_agent(model, _primary('mail_homes_agent', model, host), dovecot_series)
     except MailError as exc:
         raise AnsibleFilterError('mail_homes_agent: %s' % exc)
 
 
 def mail_health_account(model, host):
-    if host not in model.get('groups', {}).get('mail_primaries', []):
-        raise AnsibleFilterError('mail_health_account: %s is not a host of mail_primaries' % host)
-    return health_account(model, host)
+    return health_account(model, _primary('mail_health_account', model, host))
 
 
 def mail_move_errors(model, homes=None, user=None, to=None):

@@ -146,6 +146,11 @@ def rendezvous_home(address, primaries):
     return max(sorted(primaries), key=weight)
 
 
+def pop_name(user):
+    """``<user>.pop.<domain>``: the name whose CNAME names the primary serving ``user`` (a model user)."""
+    return '%s.pop.%s' % (user['name'], user['domain'])
+
+
 def serving_home(address, wanted, primaries, drained=()):
     """The primary that serves ``address`` now.
 

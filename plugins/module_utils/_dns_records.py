@@ -59,7 +59,7 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError, pop_name
 
 DEFAULT_SOA = {'refresh': 3600, 'retry': 600, 'expire': 1209600, 'minimum': 300}
 SOA_BOUNDS = {'refresh': (60, 2419200), 'retry': (60, 2419200), 'expire': (3600, 4838400), 'minimum': (0, 86400)}
@@ -269,7 +269,7 @@ def _build(model, default_ttl, soa, extra_records):
                               % (index, user['address'], user['name'], user['name'], model['placement']))
                 continue
             if user['home'] and user['domain'] in by_name:
-                by_name[user['domain']].add('%s.pop.%s' % (user['name'], user['domain']), 'CNAME',
+                by_name[user['domain']].add(pop_name(user), 'CNAME',
                                             _abs(user['home_fqdn']), ttl, 'the placement CNAME of %s' % user['address'])
 
     for net in reverse_networks(model, errors):

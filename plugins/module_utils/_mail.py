@@ -77,7 +77,7 @@ import copy
 import hashlib
 import re
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_dns_name
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_dns_name, pop_name
 
 # Schemes that store the password itself, not a hash: refused, the inventory
 # contract says hashes only.
@@ -254,7 +254,7 @@ def homes_agent(model, host, dovecot_series='2.4'):
         # 'home' is only the agent's fallback when DNS never answered (a cluster
         # without DNS servers has no moves and no drains): the inventory's home,
         # so the configuration does not change when move_user or a drain does.
-        'users': [{'address': u['address'], 'pop': '%s.pop.%s' % (u['name'], u['domain']),
+        'users': [{'address': u['address'], 'pop': pop_name(u),
                    'home': model['hosts'][u.get('inventory_home') or u['home']]['fqdn'],
                    'index': '%s/%s' % (u['domain'], u['name'])} for u in users],
     }
@@ -373,7 +373,7 @@ def move_plan(model, homes, user, to):
         'to': host,
         'to_fqdn': model['hosts'][host]['fqdn'],
         'to_address': _first_address(model, host),
-        'cname': '%s.pop.%s' % (found['name'], found['domain']),
+        'cname': pop_name(found),
         'changed': now['home'] != host,
         'homes': dict(sorted(overrides.items())),
     }
@@ -449,7 +449,7 @@ def tls_names(model, host):
         # <user>.pop.<domain> (a CNAME to the home) verify it under this name.
         names.extend('*.pop.%s' % d for d in sorted(set(u['domain'] for u in model['users'])))
         # A wildcard covers one label: a dotted local part needs its own name.
-        names.extend('%s.pop.%s' % (u['name'], u['domain']) for u in model['users'] if '.' in u['name'])
+        names.extend(pop_name(u) for u in model['users'] if '.' in u['name'])
     for service in sorted(model.get('services') or {}):
         if host in model['services'][service] and model.get('domain'):
             names.append('%s.%s' % (service, model['domain']))

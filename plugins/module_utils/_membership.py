@@ -54,7 +54,7 @@ import os
 import tempfile
 import traceback
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import serving_home
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import pop_name, serving_home
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
 
@@ -123,11 +123,6 @@ def _managed_names(model):
         if user.get('home'):
             names[pop_name(user)] = ('CNAME',)
     return names
-
-
-def pop_name(user):
-    """``<user>.pop.<domain>``: the name whose CNAME names the user's serving home."""
-    return '%s.pop.%s' % (user['name'], user['domain'])
 
 
 def rotation_rrsets(model, drained=()):
