@@ -13,14 +13,20 @@ author: clustered.mail contributors (@clustered-mail)
 version_added: 0.2.0
 short_description: A cluster secret from the inventory, or generated once on the controller and reused
 description:
-  - Returns, for each name, the inventory variable C(mail_cluster_<name>) when it is set (vault it there), else the
+  - Returns, for each name, the inventory variable that carries that secret when it is set (vault it there), else the
     content of C(<dir>/<name>) on the controller, creating that file once with a random secret (mode 0600, its
     directory 0700) when it does not exist.
+  - The known secrets and their inventory variables are C(tsig_secret) (C(bind_dns_tsig_secret), a base64 key of
+    32 random bytes, as C(tsig-keygen -a hmac-sha256) prints), C(smb_password) (C(storage_server_smb_password), then
+    C(storage_mount_cifs_password): the data server and the primaries share it) and C(health_password)
+    (C(mail_cluster_health_password)). Any other name reads C(mail_cluster_<name>).
+  - With C(mail_cluster_generate_secrets=false) in the inventory, a secret the inventory does not set is an error
+    naming its variable, for sites that keep every secret in a vault.
   - The default directory is the one of the cluster CA, C(.clustered_mail_ca) beside the inventory, so the secrets
     and the CA are kept, backed up and removed together.
 options:
   _terms:
-    description: Names of secrets, such as C(health_password) (letters, digits and underscores).
+    description: Names of secrets, such as C(tsig_secret) or C(health_password) (letters, digits and underscores).
     required: true
     type: list
     elements: str
@@ -28,12 +34,17 @@ options:
     description: Controller directory of the generated secrets; default C(<inventory_dir>/.clustered_mail_ca).
     type: path
   length:
-    description: Length of a generated secret (letters and digits).
+    description: Length of a generated secret (letters and digits; C(tsig_secret) is always 32 random bytes, base64).
     type: int
     default: 32
 '''
 
 EXAMPLES = r'''
+- name: The TSIG key of the cluster, from bind_dns_tsig_secret or generated once beside the cluster CA
+  ansible.builtin.set_fact:
+    tsig_secret: "{{ lookup('clustered.mail.cluster_secret', 'tsig_secret') }}"
+  no_log: true
+
 - name: The password of the primaries' health account
   ansible.builtin.set_fact:
     health_password: "{{ lookup('clustered.mail.cluster_secret', 'health_password') }}"
@@ -47,16 +58,30 @@ _raw:
   elements: str
 '''
 
+import base64
 import os
 import re
 import secrets
 import string
 
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import CLUSTER_DEFAULTS
 
 _NAME = re.compile(r'^[a-z0-9_]+$')
 _ALPHABET = string.ascii_letters + string.digits
+# name -> (inventory variables that carry it, in order; generator of a new one)
+_KNOWN = {
+    'tsig_secret': (('bind_dns_tsig_secret',), lambda length: base64.b64encode(secrets.token_bytes(32)).decode()),
+    'smb_password': (('storage_server_smb_password', 'storage_mount_cifs_password'), None),
+    'health_password': (('mail_cluster_health_password',), None),
+}
+
+
+def _random(length):
+    return ''.join(secrets.choice(_ALPHABET) for dummy in range(length))
 
 
 class LookupModule(LookupBase):
@@ -70,14 +95,27 @@ class LookupModule(LookupBase):
         for name in terms:
             if not _NAME.match(str(name)):
                 raise AnsibleLookupError('cluster_secret: %r is not a secret name (letters, digits, _)' % (name,))
-            given = variables.get('mail_cluster_%s' % name)
-            if given:
-                result.append(self._templar.template(given) if self._templar else given)
-                continue
-            result.append(self._generated(directory, name))
+            names, make = _KNOWN.get(name, (('mail_cluster_%s' % name,), None))
+            given = self._given(variables, names)
+            if not given and not boolean(variables.get('mail_cluster_generate_secrets',
+                                                        CLUSTER_DEFAULTS['mail_cluster_generate_secrets'])):
+                raise AnsibleLookupError(
+                    '%s is not set and mail_cluster_generate_secrets is false: set %s in the inventory (vault it), or'
+                    ' set mail_cluster_generate_secrets: true to let the controller generate it once beside the'
+                    ' cluster CA' % (names[0], names[0]))
+            result.append(given if given else self._generated(directory, name, make or _random))
         return result
 
-    def _generated(self, directory, name):
+    def _given(self, variables, names):
+        for var in names:
+            value = variables.get(var)
+            if value and self._templar:
+                value = self._templar.template(value)
+            if value:
+                return str(value)
+        return ''
+
+    def _generated(self, directory, name, make):
         path = os.path.join(directory, name)
         try:
             with open(path) as handle:
@@ -86,7 +124,7 @@ class LookupModule(LookupBase):
                 return value
         except (IOError, OSError):
             pass
-        value = ''.join(secrets.choice(_ALPHABET) for dummy in range(self.get_option('length')))
+        value = make(self.get_option('length'))
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, 0o700)

@@ -99,6 +99,10 @@ CLUSTER_DEFAULTS = {
     'mail_cluster_vmail_uid': 5000,
     'mail_cluster_vmail_gid': 5000,
     'mail_cluster_store_path': '/srv/mail',
+    # True: the store path is already one shared filesystem on every primary (mounted by other means).
+    'mail_cluster_store_shared': False,
+    # False: a secret the inventory does not set is refused instead of generated (clustered.mail.cluster_secret).
+    'mail_cluster_generate_secrets': True,
 }
 
 _LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
@@ -456,6 +460,11 @@ def _collect(hostvars, groups, cluster_vars):
     if len(members['mail_storage']) > 1:
         errors.append('group mail_storage has %d hosts (%s): at most one data server is supported'
                       % (len(members['mail_storage']), ', '.join(members['mail_storage'])))
+    if len(primaries) > 1 and not members['mail_storage'] and cv['mail_cluster_store_shared'] is not True:
+        errors.append('group mail_storage is empty while mail_primaries has %d hosts: each primary would keep its own'
+                      ' local store and the mailboxes would split; add a data server to mail_storage, or set'
+                      ' mail_cluster_store_shared: true on all if mail_cluster_store_path is already one shared'
+                      ' filesystem mounted on every primary' % len(primaries))
     for host in members['mail_backup_mx']:
         if host in primaries:
             errors.append('host %s is in both mail_primaries and mail_backup_mx: a backup MX relays to the primaries,'

@@ -275,3 +275,19 @@ def test_hostmaster_email_form():
 def test_all_errors_reported_at_once():
     hostvars, groups = set_all(*inventory(), mail_cluster_ttl=1, mail_cluster_mx_style='x', mail_cluster_placement='y')
     assert len(cluster_errors(hostvars, groups)) == 3
+
+
+def test_several_primaries_without_a_data_server_are_refused_unless_the_store_is_shared():
+    hostvars, groups = inventory()
+    groups['mail_storage'] = []
+    errors = cluster_errors(hostvars, groups)
+    assert any('group mail_storage is empty while mail_primaries has 3 hosts' in e and 'mail_cluster_store_shared' in e
+               for e in errors), errors
+    hostvars, groups = inventory(mail_cluster_store_shared=True)
+    groups['mail_storage'] = []
+    assert cluster_errors(hostvars, groups) == []
+    # one primary keeps its store on its own disk (shape 1)
+    hostvars, groups = inventory()
+    groups['mail_storage'] = []
+    groups['mail_primaries'] = ['primary1']
+    assert cluster_errors(hostvars, groups) == []

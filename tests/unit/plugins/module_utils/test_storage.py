@@ -47,7 +47,7 @@ def test_data_server_and_ids():
 
 
 def test_no_data_server():
-    hostvars, groups = inventory()
+    hostvars, groups = inventory(mail_cluster_store_shared=True)  # e.g. a NAS the inventory does not manage
     groups['mail_storage'] = []
     model = build_cluster(hostvars, groups)
     assert storage_export(model)['server'] is None
