@@ -15,8 +15,13 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.clustered.mail.plugins.module_utils._membership import (
-    MembershipError, resolve_hosts, rotation_model as _rotation_model,
+    MembershipError, health_protocols, resolve_hosts, rotation_model as _rotation_model,
 )
+
+
+def health_probes(model, protocols):
+    return [[host, protocol] for host in model['groups']['mail_primaries']
+            for protocol in health_protocols(model, host, list(protocols))]
 
 
 def rotation_model(model, drained=None):
@@ -41,4 +46,5 @@ class FilterModule(object):
         return {
             'rotation_model': rotation_model,
             'rotation_hosts': rotation_hosts,
+            'health_probes': health_probes,
         }

@@ -41,13 +41,20 @@ The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
     placement         'none' | 'explicit' | 'hash'
     vmail_uid, vmail_gid, store_path
     groups            {'mail_dns': [...], 'mail_storage': [...],
-                       'mail_primaries': [...], 'mail_backup_mx': [...]}
+                       'mail_primaries': [...], 'mail_backup_mx': [...], 'mail_webmail': [...]}
                       (inventory order; only hosts of these groups matter)
     hosts             {host: {'name', 'groups', 'addresses', 'ipv4', 'ipv6',
                               'host_name', 'fqdn', 'mx_tier' (primaries, else
-                              None), 'dns_role' ('primary'|'secondary'|None)}}
+                              None), 'dns_role' ('primary'|'secondary'|None),
+                              'services' (the services it runs, sorted; not
+                              changed by drains)}}
     dns_primary       host or None      dns_secondaries [hosts]
-    services          {'smtp': [hosts], 'imap': [...], 'pop3': [...], 'webmail': [...]}
+    services          {'smtp': [hosts], 'submission': [...], 'imap': [...], 'pop3': [...],
+                       'webmail': [...] (only with mail_webmail hosts), other names: [...]}
+                      (mail_cluster_services; unlisted, smtp and imap run on every
+                      primary, submission on the smtp hosts, pop3 on the imap hosts,
+                      webmail on the mail_webmail hosts)
+    mailbox_hosts     the primaries running imap or pop3: the only possible homes
     users             [{'name', 'domain', 'address', 'aliases' (full
                         addresses), 'password_hash', 'home' (host or None),
                         'home_fqdn' (or None)}]
@@ -70,8 +77,12 @@ import hashlib
 import ipaddress
 import re
 
-GROUPS = ('mail_dns', 'mail_storage', 'mail_primaries', 'mail_backup_mx')
-SERVICES = ('smtp', 'imap', 'pop3', 'webmail')
+GROUPS = ('mail_dns', 'mail_storage', 'mail_primaries', 'mail_backup_mx', 'mail_webmail')
+# The services a primary can run (mail_cluster_services): inbound SMTP (MX), submission, IMAP, POP3.
+MAIL_SERVICES = ('smtp', 'submission', 'imap', 'pop3')
+# A primary running one of these holds mailboxes (Dovecot, LMTP, the homes agent).
+MAILBOX_SERVICES = ('imap', 'pop3')
+SERVICES = MAIL_SERVICES + ('webmail',)
 MX_STYLES = ('hosts', 'round_robin')
 PLACEMENTS = ('none', 'explicit', 'hash')
 DNS_ROLES = ('primary', 'secondary')
@@ -344,14 +355,14 @@ def _preferences(cv, hosts, primaries, errors):
     return style, pref, backup, ttl
 
 
-def _services(cv, hosts, primaries, errors):
+def _services(cv, hosts, primaries, webmail, errors):
     raw = cv['mail_cluster_services']
     if raw is None:
-        return dict((s, list(primaries)) for s in SERVICES)
-    if not isinstance(raw, dict) or not raw:
+        raw = {}
+    if not isinstance(raw, dict):
         errors.append('mail_cluster_services=%r on all: must be a mapping of service name to a list of hosts' % (raw,))
-        return {}
-    services = {}
+        raw = {}
+    given = {}
     for name, members in raw.items():
         label = _dns_name(name)
         if not is_dns_name(label) or '.' in label:
@@ -360,12 +371,29 @@ def _services(cv, hosts, primaries, errors):
         if isinstance(members, str) or not isinstance(members, (list, tuple)) or not members:
             errors.append('mail_cluster_services.%s on all: must be a non-empty list of inventory hosts' % label)
             continue
+        allowed, group = hosts, ', '.join(GROUPS)
+        if label in MAIL_SERVICES:
+            allowed, group = primaries, 'mail_primaries'
+        elif label == 'webmail':
+            allowed, group = webmail, 'mail_webmail (the hosts of the webmail role)'
         for host in members:
-            if host not in hosts:
-                errors.append('mail_cluster_services.%s on all: %r is not a host of the mail groups (%s)'
-                              % (label, host, ', '.join(GROUPS)))
-        services[label] = [h for h in members if h in hosts]
+            if host not in allowed:
+                errors.append('mail_cluster_services.%s on all: %r is not a host of %s' % (label, host, group))
+        given[label] = [h for h in members if h in allowed]
+    # Unlisted: smtp and imap run on every primary, submission where smtp runs, pop3 where imap runs.
+    services = {}
+    for label, default in (('smtp', primaries), ('imap', primaries), ('submission', 'smtp'), ('pop3', 'imap')):
+        services[label] = list(given.get(label, services[default] if isinstance(default, str) else default))
+    if 'webmail' in given or webmail:
+        services['webmail'] = list(given.get('webmail', webmail))
+    for label in given:
+        services.setdefault(label, given[label])
     return services
+
+
+def mailbox_hosts(services, primaries):
+    """The primaries that run IMAP or POP3 (inventory order): they hold the mailboxes and are the only homes."""
+    return [h for h in primaries if any(h in services.get(s, ()) for s in MAILBOX_SERVICES)]
 
 
 def _users(cv, domain, domains, primaries, hosts, placement, errors):
@@ -422,12 +450,13 @@ def _users(cv, domain, domains, primaries, hosts, placement, errors):
                 taken[addr] = address
         home = item.get('home')
         if home is not None and home not in primaries:
-            errors.append('%s.home=%r on all: must be a host of mail_primaries (%s)' % (where, home, ', '.join(primaries)))
+            errors.append('%s.home=%r on all: must be a host of mail_primaries that runs imap or pop3 (%s)' % (where, home, ', '.join(primaries)))
             home = None
         if placement == 'none':
             home = None
         elif placement == 'explicit' and home is None and item.get('home') is None:
-            errors.append('%s.home on all: is required with mail_cluster_placement=explicit (a host of mail_primaries)' % where)
+            errors.append('%s.home on all: is required with mail_cluster_placement=explicit (a host of mail_primaries'
+                          ' that runs imap or pop3)' % where)
         elif placement == 'hash' and home is None:
             home = rendezvous_home(address, primaries)
         users.append({
@@ -481,8 +510,14 @@ def _collect(hostvars, groups, cluster_vars):
         errors.append('mail_cluster_placement=none on all: %d primaries share one store, and Dovecot must serve each'
                       ' mailbox from one backend at a time (or UIDs and keywords split between primaries); remove the'
                       ' variable to get hash (the default), or set explicit with a home per user' % len(primaries))
-    services = _services(cv, hosts, primaries, errors)
-    users = _users(cv, domain, domains, primaries, hosts, placement, errors)
+    services = _services(cv, hosts, primaries, members['mail_webmail'], errors)
+    for host in hosts:
+        hosts[host]['services'] = [s for s in sorted(services) if host in services[s]]
+    homes = mailbox_hosts(services, primaries)
+    if primaries and not homes:
+        errors.append('mail_cluster_services on all: no primary runs imap or pop3, so no mailbox has a home; list at'
+                      ' least one host of mail_primaries under imap or pop3')
+    users = _users(cv, domain, domains, homes, hosts, placement, errors)
     hostmaster = cv['mail_cluster_hostmaster']
     if hostmaster is None:
         hostmaster = 'hostmaster.%s' % domain if domain else None
@@ -527,6 +562,7 @@ def _collect(hostvars, groups, cluster_vars):
         'dns_primary': dns_primary,
         'dns_secondaries': dns_secondaries,
         'services': services,
+        'mailbox_hosts': homes,
         'users': users,
     }
     return model, errors

@@ -238,7 +238,7 @@ def _build(model, default_ttl, soa, extra_records):
         if model['mx_style'] == 'round_robin':
             zone.add(name, 'MX', '%d %s' % (model['mx_preference'], _abs(model['mail_fqdn'])), ttl)
         else:
-            for host in model['groups']['mail_primaries']:
+            for host in model['services']['smtp']:
                 zone.add(name, 'MX', '%d %s' % (hosts[host]['mx_tier'], _abs(hosts[host]['fqdn'])), ttl)
         for host in model['groups']['mail_backup_mx']:
             zone.add(name, 'MX', '%d %s' % (model['backup_mx_preference'], _abs(hosts[host]['fqdn'])), ttl)
@@ -250,7 +250,7 @@ def _build(model, default_ttl, soa, extra_records):
             for host in hosts.values():
                 for addr in host['addresses']:
                     zone.add(host['fqdn'], _address_type(addr), addr, default_ttl, 'the name of host %s' % host['name'])
-            for host in model['groups']['mail_primaries']:
+            for host in model['services']['smtp']:
                 for addr in hosts[host]['addresses']:
                     zone.add(model['mail_fqdn'], _address_type(addr), addr, ttl, 'mail_cluster_mail_name')
         for service, members in sorted(model['services'].items()):
@@ -277,7 +277,7 @@ def _build(model, default_ttl, soa, extra_records):
         for ns in ns_fqdns:
             zone.add(zone.name, 'NS', _abs(ns), default_ttl)
         for host in hosts.values():
-            target = model['mail_fqdn'] if 'mail_primaries' in host['groups'] else host['fqdn']
+            target = model['mail_fqdn'] if 'smtp' in host['services'] else host['fqdn']
             for addr in host['addresses']:
                 ip = ipaddress.ip_address(addr)
                 if ip.version == net.version and ip in net:

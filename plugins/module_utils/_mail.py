@@ -62,10 +62,11 @@ a move (the worst case is one refused extra hop, never a loop).
     relay_recipients   [('user@dom', 'OK'), ('alias@dom', 'OK'), ...]
     relay_domains      ['example.com', ...]
     transport          [('example.com', '[192.0.2.11]:25,[192.0.2.12]:25'), ...]
-    primaries          [{'host', 'address', 'nexthop'}]
+    primaries          [{'host', 'address', 'nexthop'}]   (the smtp hosts)
     proxy              {'enabled', 'trusted_networks', 'lmtp_listen', 'lmtp_port'}
                        (with ``host``: what Dovecot's proxy needs on it)
     homes              [{'address', 'home', 'home_fqdn', 'home_address'}]
+    runs               (with ``host``) what runs on it, see ``host_plan``
 """
 
 from __future__ import absolute_import, division, print_function
@@ -164,9 +165,10 @@ def _nexthop(address, port=SMTP_PORT):
 
 
 def primaries(model, port=SMTP_PORT):
-    """Every primary with the address the backup MX delivers to (its first, IPv4 preferred)."""
+    """Every primary that receives mail (the smtp hosts) with the address the backup MX delivers to (its first,
+    IPv4 preferred)."""
     result = []
-    for host in model['groups']['mail_primaries']:
+    for host in model.get('services', {}).get('smtp', model['groups']['mail_primaries']):
         addresses = model['hosts'][host]['addresses']
         address = addresses[0] if addresses else None
         result.append({'host': host, 'address': address, 'nexthop': _nexthop(address, port) if address else None})
@@ -260,9 +262,49 @@ def homes_agent(model, host, dovecot_series='2.4'):
     }
 
 
+def host_plan(model, host):
+    """What runs on primary ``host``, from the services it is listed under (``mail_cluster_services``).
+
+    ``postfix`` on the smtp and submission hosts; ``dovecot`` on the mailbox
+    hosts (imap, pop3: IMAP/POP3, LMTP and the homes agent) and on the
+    submission hosts, whose Postfix authenticates through it (``protocols``
+    is then empty: no IMAP or POP3 listener). ``delivery`` is Postfix's
+    virtual_transport: Dovecot's local LMTP on a mailbox host, else LMTP over
+    the cluster network to the mailbox hosts (tried in order; each proxies to
+    the user's home), the list rotated per host to spread the load.
+    """
+    runs = set(model['hosts'][host].get('services') or [])
+    mailbox = host in model.get('mailbox_hosts', model['groups']['mail_primaries'])
+    postfix = bool(runs & {'smtp', 'submission'})
+    dovecot = mailbox or 'submission' in runs
+    protocols = [p for p in ('imap', 'pop3') if p in runs] + (['lmtp'] if mailbox else [])
+    if mailbox:
+        delivery = 'lmtp:unix:private/dovecot-lmtp'
+    else:
+        homes = list(model.get('mailbox_hosts') or [])
+        index = model['groups']['mail_primaries'].index(host) if homes else 0
+        homes = homes[index % len(homes):] + homes[:index % len(homes)] if homes else []
+        delivery = 'lmtp:' + ', '.join('inet:[%s]:%d' % (_first_address(model, h), LMTP_PORT) for h in homes)
+    return {
+        'smtp': 'smtp' in runs,
+        'submission': 'submission' in runs,
+        'imap': 'imap' in runs,
+        'pop3': 'pop3' in runs,
+        'mailbox': mailbox,
+        'postfix': postfix,
+        'dovecot': dovecot,
+        'protocols': protocols,
+        'delivery': delivery,
+        'units': [u for u, on in (('dovecot', dovecot), ('postfix', postfix), ('clustered-mail-homes', mailbox)) if on],
+        'stopped': [u for u, on in (('dovecot', dovecot), ('postfix', postfix), ('clustered-mail-homes', mailbox))
+                    if not on],
+    }
+
+
 def proxy_settings(model, host):
     """What Dovecot on ``host`` needs for the proxy: who may hand it sessions, where LMTP listens."""
-    enabled = model.get('placement', 'none') != 'none' and host in model['groups']['mail_primaries']
+    enabled = (model.get('placement', 'none') != 'none'
+               and host in model.get('mailbox_hosts', model['groups']['mail_primaries']))
     trusted = []
     for primary in model['groups']['mail_primaries']:
         for address in model['hosts'][primary]['addresses']:
@@ -430,6 +472,7 @@ def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4', health_pas
         'primaries': hops,
         'proxy': proxy_settings(model, host) if host else {'enabled': False, 'trusted_networks': [],
                                                            'lmtp_listen': [], 'lmtp_port': LMTP_PORT},
+        'runs': host_plan(model, host) if host else None,
         'homes': [{'address': u['address'], 'home': u['home'], 'home_fqdn': u['home_fqdn'],
                    'home_address': _first_address(model, u['home']) if u['home'] else None}
                   for u in model['users']],
@@ -442,9 +485,9 @@ def tls_names(model, host):
     names = [info['fqdn']]
     if is_dns_name(str(host).lower()):
         names.append(host)
-    if host in model['groups']['mail_primaries'] and model.get('mail_fqdn'):
+    if 'smtp' in (info.get('services') or []) and model.get('mail_fqdn'):
         names.append(model['mail_fqdn'])
-    if host in model['groups']['mail_primaries'] and model.get('placement', 'none') != 'none':
+    if host in model.get('mailbox_hosts', ()) and model.get('placement', 'none') != 'none':
         # Any primary may become a user's home: clients that connect to
         # <user>.pop.<domain> (a CNAME to the home) verify it under this name.
         names.extend('*.pop.%s' % d for d in sorted(set(u['domain'] for u in model['users'])))

@@ -33,6 +33,7 @@ API
     of the names whose records depend on membership.
 ``resolve_hosts(model, names, option)``  inventory names of primaries given by
     inventory name, host name or FQDN; ``MembershipError`` naming ``option``.
+``health_protocols(model, host, protocols)``  what the health round probes on a primary.
 ``served_drained(model, served)``  primaries whose addresses the served mail name lacks.
 ``plan(model, drained_now, drain, undrain, min_members)``  the new drained set;
     refuses (``MembershipError`` naming ``min_members``) to go below the minimum.
@@ -108,7 +109,7 @@ def rotation_model(model, drained):
         result['services'][service] = kept or list(members)
     for user in result['users']:
         if user.get('home'):
-            user['home'] = serving_home(user['address'], user['home'], primaries, drained)
+            user['home'] = serving_home(user['address'], user['home'], model['mailbox_hosts'], drained)
             user['home_fqdn'] = model['hosts'][user['home']]['fqdn']
     return result
 
@@ -169,14 +170,27 @@ def resolve_hosts(model, names, option='hosts'):
     return result
 
 
+def health_protocols(model, host, protocols):
+    """The ``protocols`` (mail_cluster_health_protocols) that primary ``host`` serves: only those are probed."""
+    runs = model['hosts'][host].get('services')
+    return [p for p in protocols if runs is None or p in runs]
+
+
 def served_drained(model, served):
-    """Primaries out of rotation as served: none of their addresses is in the mail name's A/AAAA set."""
+    """Primaries out of rotation as served: none of their addresses is in the A/AAAA sets of the names they serve
+    (the mail name for the smtp hosts, ``<service>.<domain>`` for each service they run)."""
     zone = model['domain']
-    answering = set()
-    for rtype in ('A', 'AAAA'):
-        answering.update(served.get(zone, {}).get((model['mail_fqdn'], rtype), []))
-    return [h for h in model['groups']['mail_primaries']
-            if not answering & set(model['hosts'][h]['addresses'])]
+    result = []
+    for host in model['groups']['mail_primaries']:
+        services = model['hosts'][host].get('services') or []
+        names = ['%s.%s' % (s, zone) for s in services] + ([model['mail_fqdn']] if 'smtp' in services else [])
+        answering = set()
+        for name in names:
+            for rtype in ('A', 'AAAA'):
+                answering.update(served.get(zone, {}).get((name, rtype), []))
+        if names and not answering & set(model['hosts'][host]['addresses']):
+            result.append(host)
+    return result
 
 
 def plan(model, drained_now, drain=(), undrain=(), min_members=1):
@@ -203,7 +217,7 @@ def zone_changes(model, drained, served):
     """
     full = rotation_rrsets(model, ())
     wanted = rotation_rrsets(model, drained)
-    # A placement CNAME may name any primary.
+    # A placement CNAME may name any primary (a stale one too, after mail_cluster_services changed).
     homes = set(normalise('CNAME', model['hosts'][h]['fqdn']) for h in model['groups']['mail_primaries'])
     changes = {}
     for zone, sets in wanted.items():

@@ -19,6 +19,8 @@ Private to the collection; playbooks use the ``clustered.mail.verify_plan`` filt
     addresses     [every address of every cluster host]  (forward-confirmed PTR)
     mx_domains    [every mail domain]
     max_ttl       mail_cluster_ttl (the rotating records must not exceed it)
+    closed        [{'host', 'address', 'service', 'port'}]  ports of services a
+                  primary does not run (mail_cluster_services): must not answer
     probes        [{'host', 'address', 'service', 'protocol', 'tls', 'port',
                     'capabilities'}] every mail endpoint: SMTP 25 (STARTTLS
                   offered), submission 587 (STARTTLS, then AUTH), IMAP 143
@@ -38,6 +40,8 @@ ROTATING_TYPES = ('A', 'AAAA', 'MX')
 ENDPOINTS = {
     'smtp': (
         ('smtp', 'none', 25, ['STARTTLS', 'PIPELINING']),
+    ),
+    'submission': (
         ('submission', 'starttls', 587, ['AUTH']),
     ),
     'imap': (
@@ -98,6 +102,15 @@ def verify_plan(model, zones):
     for host in model['groups']['mail_backup_mx']:
         for endpoint in BACKUP_MX_ENDPOINTS:
             probes.append(_probe(host, hosts[host]['addresses'][0], 'backup_mx', endpoint))
+    # The ports of the services a primary does not run must be closed there
+    # (what it runs, not what it serves now: a drained host still runs).
+    closed = []
+    for host in model['groups']['mail_primaries']:
+        for service, endpoints in sorted(ENDPOINTS.items()):
+            if service not in hosts[host].get('services', ENDPOINTS):
+                for endpoint in endpoints:
+                    closed.append({'host': host, 'address': hosts[host]['addresses'][0], 'service': service,
+                                   'port': endpoint[2]})
 
     return {
         'dns_servers': [hosts[h]['addresses'][0] for h in model['groups']['mail_dns']],
@@ -108,4 +121,5 @@ def verify_plan(model, zones):
         'mx_domains': list(model['domains']),
         'max_ttl': model['ttl'],
         'probes': probes,
+        'closed': closed,
     }

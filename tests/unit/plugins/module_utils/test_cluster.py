@@ -42,7 +42,8 @@ def test_defaults():
     # hash is the default: one backend per mailbox (issue "one backend per mailbox")
     assert model['placement'] == 'hash'
     assert model['users'] == []
-    assert model['services'] == dict((s, ['primary1', 'primary2', 'primary3']) for s in ('smtp', 'imap', 'pop3', 'webmail'))
+    assert model['services'] == dict((s, ['primary1', 'primary2', 'primary3']) for s in ('smtp', 'submission', 'imap', 'pop3'))
+    assert model['mailbox_hosts'] == ['primary1', 'primary2', 'primary3']
     assert model['dns_primary'] == 'ns1' and model['dns_secondaries'] == ['ns2']
     assert 'client' not in model['hosts']
     p1 = model['hosts']['primary1']

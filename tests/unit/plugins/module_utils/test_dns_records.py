@@ -89,12 +89,18 @@ def test_other_domain_points_into_cluster_domain():
 
 
 def test_services_shape6():
-    z = zones_of(model(mail_cluster_services={'smtp': ['primary1'], 'imap': ['primary2', 'primary3'],
-                                              'webmail': ['store']}))['example.com']
+    hostvars, groups = inventory()
+    hostvars['web'] = dict(hostvars['store'], mail_cluster_addresses=['192.0.2.31'])
+    groups['mail_webmail'] = ['web']
+    z = zones_of(model((hostvars, groups), mail_cluster_services={'smtp': ['primary1'], 'imap': ['primary2', 'primary3']}))
+    z = z['example.com']
     assert values(z, 'smtp', 'A') == ['192.0.2.11'] and values(z, 'smtp', 'AAAA') == ['2001:db8::11']
+    assert values(z, 'submission', 'A') == ['192.0.2.11']  # unlisted: where smtp runs
     assert values(z, 'imap', 'A') == ['192.0.2.12', '192.0.2.13', '198.51.100.12']
-    assert values(z, 'webmail', 'A') == ['192.0.2.10']
-    assert values(z, 'pop3', 'A') == []
+    assert values(z, 'pop3', 'A') == values(z, 'imap', 'A')  # unlisted: where imap runs
+    assert values(z, 'webmail', 'A') == ['192.0.2.31']  # the mail_webmail hosts
+    # only the smtp hosts receive mail: MX and the mail name
+    assert values(z, 'mail', 'A') == ['192.0.2.11'] and values(z, '@', 'MX') == ['10 primary1.example.com.', '50 backup.example.com.']
 
 
 def test_spf_dmarc_and_long_txt():

@@ -119,7 +119,7 @@ def test_tls_names():
         'DNS:primary1.example.com', 'DNS:primary1', 'DNS:mail.example.com',
         # placement hash (the default): clients of <user>.pop.<domain> reach any primary
         'DNS:*.pop.example.com', 'DNS:*.pop.example.org', 'DNS:imap.example.com',
-        'DNS:pop3.example.com', 'DNS:smtp.example.com', 'DNS:webmail.example.com',
+        'DNS:pop3.example.com', 'DNS:smtp.example.com', 'DNS:submission.example.com',
         'IP:192.0.2.11', 'IP:2001:db8::11',
     ]
     assert tls_names(model, 'backup') == ['DNS:backup.example.com', 'DNS:backup', 'IP:203.0.113.50']

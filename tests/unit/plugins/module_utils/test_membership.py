@@ -43,7 +43,7 @@ def test_rotation_model_removes_only_rotation():
                     ('smtp', 'A', '192.0.2.12'), ('smtp', 'A', '198.51.100.12'),
                     ('imap', 'A', '192.0.2.12'), ('imap', 'A', '198.51.100.12'),
                     ('pop3', 'A', '192.0.2.12'), ('pop3', 'A', '198.51.100.12'),
-                    ('webmail', 'A', '192.0.2.12'), ('webmail', 'A', '198.51.100.12')}
+                    ('submission', 'A', '192.0.2.12'), ('submission', 'A', '198.51.100.12')}
     assert not after - before
     # its own name and PTR stay
     assert ('primary2', 'A', '192.0.2.12') in after
@@ -61,7 +61,8 @@ def test_round_robin_mx_is_not_touched():
 def test_service_name_never_emptied():
     mdl = model(mail_cluster_services={'imap': ['primary3'], 'smtp': ['primary1', 'primary3']})
     after = m.rotation_model(mdl, ['primary3'])
-    assert after['services'] == {'imap': ['primary3'], 'smtp': ['primary1']}
+    assert after['services'] == {'imap': ['primary3'], 'pop3': ['primary3'], 'smtp': ['primary1'],
+                                 'submission': ['primary1']}
 
 
 def test_resolve_hosts_by_any_name_and_error_names_option():

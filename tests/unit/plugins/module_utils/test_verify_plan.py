@@ -64,7 +64,7 @@ def test_every_address_needs_a_ptr_and_servers_are_addresses():
 
 
 def test_probes_cover_each_service_on_its_hosts():
-    p = plan(mail_cluster_services={'smtp': ['mail1'], 'imap': ['mail2'], 'pop3': ['mail2'], 'webmail': ['mail1']})
+    p = plan(mail_cluster_services={'smtp': ['mail1'], 'imap': ['mail2'], 'pop3': ['mail2']})
     by = {}
     for probe in p['probes']:
         by.setdefault((probe['host'], probe['protocol'], probe['tls']), probe)
@@ -74,3 +74,13 @@ def test_probes_cover_each_service_on_its_hosts():
     assert ('mail1', 'imap', 'starttls') not in by
     assert ('mx2', 'smtp', 'none') in by and by[('mx2', 'smtp', 'none')]['service'] == 'backup_mx'
     assert by[('mail1', 'submission', 'starttls')]['capabilities'] == ['AUTH']
+
+
+def test_ports_of_services_a_primary_does_not_run_must_be_closed():
+    p = plan(mail_cluster_services={'smtp': ['mail1'], 'imap': ['mail2']})
+    closed = set((c['host'], c['service'], c['port']) for c in p['closed'])
+    assert ('mail1', 'imap', 143) in closed and ('mail1', 'imap', 993) in closed and ('mail1', 'pop3', 110) in closed
+    assert ('mail2', 'smtp', 25) in closed and ('mail2', 'submission', 587) in closed
+    assert not [c for c in closed if (c[0], c[1]) in (('mail1', 'smtp'), ('mail2', 'imap'), ('mail2', 'pop3'))]
+    # every primary runs everything by default: nothing must be closed
+    assert plan()['closed'] == []
