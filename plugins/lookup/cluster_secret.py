@@ -18,7 +18,7 @@ description:
     directory 0700) when it does not exist.
   - The known secrets and their inventory variables are C(tsig_secret) (C(bind_dns_tsig_secret), a base64 key of
     32 random bytes, as C(tsig-keygen -a hmac-sha256) prints), C(smb_password) (C(storage_server_smb_password), then
-    C(storage_mount_cifs_password): the data server and the primaries share it) and C(health_password)
+    C(storage_mount_cifs_password); the data server and the primaries share it) and C(health_password)
     (C(mail_cluster_health_password)). Any other name reads C(mail_cluster_<name>).
   - With C(mail_cluster_generate_secrets=false) in the inventory, a secret the inventory does not set is an error
     naming its variable, for sites that keep every secret in a vault.
