@@ -107,7 +107,7 @@ def container(host):
 
 
 def up(hosts, image):
-    down(hosts)
+    run(['docker', 'rm', '-f'] + [container(h) for h in hosts], check=False)
     if run(['docker', 'network', 'inspect', NETWORK], check=False).returncode != 0:
         run(['docker', 'network', 'create', '--subnet', SUBNET4, '--ipv6', '--subnet', SUBNET6, NETWORK])
     run(['docker', 'volume', 'rm', '-f', VOLUME], check=False)
@@ -128,6 +128,8 @@ def up(hosts, image):
 
 
 def down(hosts):
+    if os.environ.get('EXAMPLES_KEEP'):  # leave the containers for a look after a failure
+        return
     names = [container(h) for h in hosts]
     if names:
         run(['docker', 'rm', '-f'] + names, check=False)
@@ -149,11 +151,20 @@ def override(hosts, workdir, extra=None):
     return path, vars_path
 
 
+LOGS = os.path.join(ROOT, 'build', 'logs', 'examples')
+
+
 def playbook(inventory, lab, lab_vars, name, *args):
+    """Run a playbook of the collection; its whole output goes to build/logs/examples/."""
     argv = ['ansible-playbook', '-i', inventory, '-i', lab, '-e', '@' + lab_vars,
             'clustered.mail.%s' % name] + list(args)
     started = time.time()
     proc = run(argv, check=False, cwd=ROOT)
+    os.makedirs(LOGS, exist_ok=True)
+    log = os.path.join(LOGS, '%s-%s-%d.log' % (os.path.basename(inventory), name, int(started)))
+    with open(log, 'w') as handle:
+        handle.write(' '.join(argv) + '\n' + proc.stdout)
+    say('  (%s: %s)' % (name, os.path.relpath(log, ROOT)))
     return proc, time.time() - started
 
 
