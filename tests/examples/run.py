@@ -20,7 +20,10 @@ files are used as they are):
   172.30.80.11; 198.51.100.x -> 172.30.80.(100+x));
 - the store: the data server exports, and the primaries bind-mount, a docker
   volume (no kernel NFS or CIFS client in a container, LAB.md);
-- the vault: the examples' ``vault_*_password_hash`` get a real hash.
+- the vault: the examples' ``vault_*_password_hash`` get a real hash;
+- name resolution: the example zone is not delegated to the lab's DNS
+  servers, so a webmail host gets the IMAP and submission names it connects to
+  in /etc/hosts (where a user's resolver would answer them).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -135,6 +138,23 @@ def down(hosts):
         run(['docker', 'rm', '-f'] + names, check=False)
 
 
+def resolve_for_webmail(inventory, hosts):
+    """/etc/hosts on the mail_webmail hosts: imap.<domain> and submission.<domain> (see the module docstring)."""
+    webmail = by_group(hosts, 'mail_webmail')
+    if not webmail:
+        return
+    with open(os.path.join(inventory, 'group_vars', 'all.yml')) as handle:
+        cluster = yaml.safe_load(handle)
+    services = cluster.get('mail_cluster_services') or {}
+    primaries = by_group(hosts, 'mail_primaries')
+    lines = []
+    for name, members in (('imap', services.get('imap') or primaries),
+                          ('submission', services.get('submission') or services.get('smtp') or primaries)):
+        lines.append('%s %s.%s' % (lab_address(hosts[members[0]]['addresses'][0]), name, cluster['mail_cluster_domain']))
+    for host in webmail:
+        in_container(host, ['sh', '-c', 'cat >> /etc/hosts'], stdin='\n'.join(lines) + '\n')
+
+
 def override(hosts, workdir, extra=None):
     """The lab's second inventory source: connection and mapped addresses, per host."""
     data = {'all': {'hosts': dict((h, {'ansible_connection': 'community.docker.docker',
@@ -195,6 +215,7 @@ def deploy(shape, extra=None, checks=None, image='clustered-mail/mail:12'):
     workdir = tempfile.mkdtemp(prefix='examples-%s-' % shape)
     lab, lab_vars = override(hosts, workdir, dict(vault_vars(inventory), **(extra or {})))
     up(hosts, image)
+    resolve_for_webmail(inventory, hosts)
     try:
         proc, cold = playbook(inventory, lab, lab_vars, 'site')
         # the cluster CA and the generated secrets, beside the inventory (inventory_dir)
