@@ -363,8 +363,9 @@ def bad_input():
 
 
 # Paths that change without any configuration change: Ansible's own temporary
-# files, logs, caches, runtime state.
-_VOLATILE = re.compile(r'^(/root/\.ansible|/tmp|/run|/var/log|/var/cache|/var/lib/systemd|/var/tmp|/root$)')
+# files, logs, caches (the package lists too), runtime state.
+_VOLATILE = re.compile(r'^(/root/\.ansible|/tmp|/run|/var/log|/var/cache|/var/lib/apt/lists|/var/lib/systemd|/var/tmp'
+                       r'|/root$|/var/lib$)')
 
 
 def snapshot(hosts):
@@ -426,7 +427,8 @@ def main(argv):
     for shape in wanted:
         try:
             if shape == 'check-mode':
-                check_mode('4-base')
+                check_mode('4-base')  # a backup MX
+                check_mode('6-service-specific')  # service-specific primaries, webmail, SMB
             elif shape == 'bad-input':
                 bad_input()
             else:
