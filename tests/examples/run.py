@@ -365,7 +365,7 @@ def bad_input():
 # Paths that change without any configuration change: Ansible's own temporary
 # files, logs, caches (the package lists too), runtime state.
 _VOLATILE = re.compile(r'^(/root/\.ansible|/tmp|/run|/var/log|/var/cache|/var/lib/apt/lists|/var/lib/systemd|/var/tmp'
-                       r'|/root$|/var/lib$)')
+                       r'|/root$|/var/lib$|/var/lib/apt$)')
 
 
 def snapshot(hosts):
