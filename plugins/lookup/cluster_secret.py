@@ -97,8 +97,8 @@ class LookupModule(LookupBase):
                 raise AnsibleLookupError('cluster_secret: %r is not a secret name (letters, digits, _)' % (name,))
             names, make = _KNOWN.get(name, (('mail_cluster_%s' % name,), None))
             given = self._given(variables, names)
-            if not given and not boolean(variables.get('mail_cluster_generate_secrets',
-                                                        CLUSTER_DEFAULTS['mail_cluster_generate_secrets'])):
+            generate = variables.get('mail_cluster_generate_secrets', CLUSTER_DEFAULTS['mail_cluster_generate_secrets'])
+            if not given and not boolean(generate):
                 raise AnsibleLookupError(
                     '%s is not set and mail_cluster_generate_secrets is false: set %s in the inventory (vault it), or'
                     ' set mail_cluster_generate_secrets: true to let the controller generate it once beside the'

@@ -63,7 +63,8 @@ def say(message):
 
 
 def run(argv, check=True, **kwargs):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False, **kwargs)
     if check and proc.returncode != 0:
         raise RuntimeError('%s failed (rc=%d):\n%s' % (' '.join(argv[:3]), proc.returncode, proc.stdout[-3000:]))
     return proc
@@ -77,8 +78,8 @@ def record(shape, check, ok, detail=''):
 def lab_address(address):
     ip = ipaddress.ip_address(address)
     if ip.version == 6:
-        return str(ipaddress.ip_address(SUBNET6.split('/')[0]) + int(ip) % 65536)
-    last = int(str(ip).split('.')[-1])
+        return str(ipaddress.ip_address(SUBNET6.split('/', maxsplit=1)[0]) + int(ip) % 65536)
+    last = int(str(ip).rsplit('.', maxsplit=1)[-1])
     if ip in ipaddress.ip_network('198.51.100.0/24'):
         last += 100
     return '172.30.80.%d' % last
@@ -222,8 +223,8 @@ def deploy(shape, extra=None, checks=None, image='clustered-mail/mail:12'):
         CURRENT['ca'] = [p for p in (os.path.join(d, '.clustered_mail_ca', 'ca.crt') for d in (inventory, workdir))
                          if os.path.exists(p)][0] if proc.returncode == 0 else None
         counts = recap(proc.stdout)
-        ok = proc.returncode == 0 and counts and all(c.get('failed', 0) == 0 and c.get('unreachable', 0) == 0
-                                                    for c in counts.values())
+        ok = proc.returncode == 0 and counts and all(
+            c.get('failed', 0) == 0 and c.get('unreachable', 0) == 0 for c in counts.values())
         record(shape, 'site converges and verify passes', ok, '%.0f s' % cold)
         if not ok:
             say(proc.stdout[-6000:])
