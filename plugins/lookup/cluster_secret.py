@@ -98,6 +98,8 @@ class LookupModule(LookupBase):
             names, make = _KNOWN.get(name, (('mail_cluster_%s' % name,), None))
             given = self._given(variables, names)
             generate = variables.get('mail_cluster_generate_secrets', CLUSTER_DEFAULTS['mail_cluster_generate_secrets'])
+            if isinstance(generate, str) and self._templar:
+                generate = self._templar.template(generate)
             if not given and not boolean(generate):
                 raise AnsibleLookupError(
                     '%s is not set and mail_cluster_generate_secrets is false: set %s in the inventory (vault it), or'
