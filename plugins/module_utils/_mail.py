@@ -285,6 +285,7 @@ def host_plan(model, host):
         index = model['groups']['mail_primaries'].index(host) if homes else 0
         homes = homes[index % len(homes):] + homes[:index % len(homes)] if homes else []
         delivery = 'lmtp:' + ', '.join('inet:[%s]:%d' % (_first_address(model, h), LMTP_PORT) for h in homes)
+    daemons = (('dovecot', dovecot), ('postfix', postfix), ('clustered-mail-homes', mailbox))
     return {
         'smtp': 'smtp' in runs,
         'submission': 'submission' in runs,
@@ -295,9 +296,8 @@ def host_plan(model, host):
         'dovecot': dovecot,
         'protocols': protocols,
         'delivery': delivery,
-        'units': [u for u, on in (('dovecot', dovecot), ('postfix', postfix), ('clustered-mail-homes', mailbox)) if on],
-        'stopped': [u for u, on in (('dovecot', dovecot), ('postfix', postfix), ('clustered-mail-homes', mailbox))
-                    if not on],
+        'units': [u for u, on in daemons if on],
+        'stopped': [u for u, on in daemons if not on],
     }
 
 
