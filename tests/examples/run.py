@@ -189,6 +189,17 @@ def playbook(inventory, lab, lab_vars, name, *args):
     return proc, time.time() - started
 
 
+def changed_tasks(output):
+    """Each change a run reported, after the task or handler that made it: what a failed rerun must show."""
+    task, lines = None, []
+    for line in output.splitlines():
+        if line.startswith(('TASK [', 'RUNNING HANDLER [')):
+            task = line.rstrip('* ')
+        elif line.startswith('changed:'):
+            lines.append('%s -> %s' % (task, line))
+    return lines
+
+
 def recap(output):
     """{host: {'ok': n, 'changed': n, 'failed': n, ...}} from the last PLAY RECAP."""
     part = output.rsplit('PLAY RECAP', 1)[-1]
@@ -235,7 +246,7 @@ def deploy(shape, extra=None, checks=None, image='clustered-mail/mail:12'):
         record(shape, 'a rerun reports changed=0', proc.returncode == 0 and not changed,
                '%.0f s, changed: %s' % (warm, changed or 0))
         if changed or proc.returncode:
-            say('\n'.join(l for l in proc.stdout.splitlines() if l.startswith('changed:'))[-4000:])
+            say('\n'.join(changed_tasks(proc.stdout))[-4000:])
         timings.append((shape, cold, warm, sum(changed.values()) if changed else 0))
         for check in checks or []:
             try:
