@@ -17,7 +17,8 @@ description:
     O(imap_host) until the message appears or O(timeout) runs out.
   - On a cluster whose primaries share one store, sending through one primary and reading through another proves
     that delivery, the shared store and the IMAP service work together.
-  - The message is deleted again unless O(keep=true).
+  - The message is deleted again unless O(keep=true), by UID (C(UID EXPUNGE), RFC 4315), so messages the user
+    marked deleted stay where they are. A server without UIDPLUS keeps the probe marked deleted, with a warning.
 author:
   - clustered.mail contributors (@clustered-mail)
 extends_documentation_fragment:
@@ -117,6 +118,11 @@ delivered_after_s:
   returned: success and not check mode
   type: float
   sample: 0.42
+removed:
+  description: Whether the probe message was expunged again (false with O(keep=true) or without UIDPLUS).
+  returned: success and not check mode
+  type: bool
+  sample: true
 """
 
 import imaplib
@@ -168,9 +174,24 @@ def imap_connect(p, ctx):
 
 
 def find(imap, token):
+    """The UIDs of the messages carrying ``token`` (UIDs, not sequence numbers: they never shift)."""
     imap.select("INBOX")
-    typ, data = imap.search(None, "HEADER", HEADER, token)
+    typ, data = imap.uid("SEARCH", "HEADER", HEADER, token)
     return data[0].split() if typ == "OK" and data and data[0] else []
+
+
+def remove(imap, uids):
+    """Delete only the probe's own messages: UID EXPUNGE (RFC 4315), never a plain EXPUNGE, which would also
+    remove every message the user had marked \\Deleted. Without UIDPLUS the probe is left marked for the
+    user's client to expunge; returns whether it is gone."""
+    uid_set = b",".join(uids).decode("ascii")
+    imap.uid("STORE", uid_set, "+FLAGS.SILENT", "(\\Deleted \\Seen)")
+    # Asked after login: servers such as Dovecot list UIDPLUS only to a logged-in client.
+    typ, data = imap.capability()
+    if typ != "OK" or b"UIDPLUS" not in b" ".join(d for d in data if d).upper().split():
+        return False
+    typ, data = imap.uid("EXPUNGE", uid_set)
+    return typ == "OK"
 
 
 def main():
@@ -223,15 +244,16 @@ def main():
             module.fail_json(msg="message %s accepted by %s (%s) did not appear in the INBOX of %s on %s within %ss"
                              % (token, p["smtp_host"], smtp_response, p["username"], p["imap_host"], p["timeout"]),
                              token=token, smtp_response=smtp_response)
-        if not p["keep"]:
-            for num in found:
-                imap.store(num, "+FLAGS", "\\Deleted")
-            imap.expunge()
+        removed = False if p["keep"] else remove(imap, found)
         imap.logout()
     except (imaplib.IMAP4.error, OSError) as e:
         module.fail_json(msg="reading from %s:%d failed: %s" % (p["imap_host"], p["imap_port"], e), token=token)
     # A kept message changes the mailbox; a deleted one leaves it as it was.
-    module.exit_json(changed=p["keep"], token=token, smtp_response=smtp_response, delivered_after_s=elapsed)
+    if not p["keep"] and not removed:
+        module.warn("%s does not offer UIDPLUS: the probe message %s is marked \\Deleted, not expunged (a plain "
+                    "EXPUNGE would also remove the user's own deleted messages)" % (p["imap_host"], token))
+    module.exit_json(changed=p["keep"] or not removed, token=token, smtp_response=smtp_response,
+                     delivered_after_s=elapsed, removed=removed)
 
 
 if __name__ == "__main__":
