@@ -26,6 +26,9 @@ Private to the collection; playbooks use the ``clustered.mail.verify_plan`` filt
                   offered), submission 587 (STARTTLS, then AUTH), IMAP 143
                   (STARTTLS) and 993, POP3 110 (STLS) and 995 on the hosts of
                   each service; SMTP 25 on each backup MX
+    webmail       [{'host', 'address', 'url'}]  every webmail host, reached by
+                  address under https://webmail.<domain>/ (its certificate's
+                  name): verify logs in there and lists the INBOX
 
 Values are in the form dns_rotation expects: no trailing dots.
 """
@@ -33,6 +36,8 @@ Values are in the form dns_rotation expects: no trailing dots.
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.clustered.mail.plugins.module_utils._webmail import server_name
 
 ROTATING_TYPES = ('A', 'AAAA', 'MX')
 
@@ -112,6 +117,10 @@ def verify_plan(model, zones):
                     closed.append({'host': host, 'address': hosts[host]['addresses'][0], 'service': service,
                                    'port': endpoint[2]})
 
+    # Every webmail host is logged in to by address, under the name its certificate gives.
+    webmail = [{'host': host, 'address': hosts[host]['addresses'][0], 'url': 'https://%s/' % server_name(model)}
+               for host in model['services'].get('webmail', [])]
+
     return {
         'dns_servers': [hosts[h]['addresses'][0] for h in model['groups']['mail_dns']],
         'zones': [zone['name'] for zone in zones],
@@ -122,4 +131,5 @@ def verify_plan(model, zones):
         'max_ttl': model['ttl'],
         'probes': probes,
         'closed': closed,
+        'webmail': webmail,
     }

@@ -15,6 +15,9 @@ API
     be a host of the group ``mail_webmail`` and of the service ``webmail``
     (by default every host of that group).
 
+``server_name(model) -> str``
+    ``webmail.<domain>``: the name Roundcube serves HTTPS under.
+
 ``webmail_config(model, host, product_name=None) -> dict``
     Raises :class:`WebmailError` (``err.errors``) when ``webmail_errors``
     finds a problem, else returns::
@@ -60,6 +63,11 @@ def _service_name(model, wanted):
     return 'mail.%s' % model['domain']
 
 
+def server_name(model):
+    """The name Roundcube serves HTTPS under: ``webmail.<domain>`` (the DNS role publishes it)."""
+    return 'webmail.%s' % model['domain']
+
+
 def webmail_errors(model, host):
     """Problems that keep ``host`` from serving the webmail of ``model``; [] when none."""
     errors = []
@@ -83,13 +91,13 @@ def webmail_config(model, host, product_name=None):
     if errors:
         raise WebmailError(errors)
     domain = model['domain']
-    server_name = 'webmail.%s' % domain
+    name = server_name(model)
     fqdn = model['hosts'][host]['fqdn']
     return {
         'imap_host': 'tls://%s:%d' % (_service_name(model, ('imap',)), IMAP_PORT),
         'smtp_host': 'tls://%s:%d' % (_service_name(model, ('submission', 'smtp')), SUBMISSION_PORT),
-        'server_name': server_name,
-        'server_aliases': [fqdn] if fqdn != server_name else [],
+        'server_name': name,
+        'server_aliases': [fqdn] if fqdn != name else [],
         'username_domain': domain,
         'ipv6': bool(model['hosts'][host].get('ipv6')),
         'product_name': product_name or 'Webmail %s' % domain,

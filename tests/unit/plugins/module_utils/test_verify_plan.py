@@ -84,3 +84,17 @@ def test_ports_of_services_a_primary_does_not_run_must_be_closed():
     assert not [c for c in closed if (c[0], c[1]) in (('mail1', 'smtp'), ('mail2', 'imap'), ('mail2', 'pop3'))]
     # every primary runs everything by default: nothing must be closed
     assert plan()['closed'] == []
+
+
+def test_every_webmail_host_is_logged_in_to_by_address_under_the_webmail_name():
+    hostvars, groups = inventory()
+    hostvars['web1'] = {'mail_cluster_addresses': ['192.0.2.31'], 'mail_cluster_domain': 'example.com'}
+    hostvars['web2'] = {'mail_cluster_addresses': ['192.0.2.32'], 'mail_cluster_domain': 'example.com'}
+    groups['all'] += ['web1', 'web2']
+    groups['mail_webmail'] = ['web1', 'web2']
+    model = build_cluster(hostvars, groups)
+    assert verify_plan(model, dns_zones(model))['webmail'] == [
+        {'host': 'web1', 'address': '192.0.2.31', 'url': 'https://webmail.example.com/'},
+        {'host': 'web2', 'address': '192.0.2.32', 'url': 'https://webmail.example.com/'},
+    ]
+    assert plan()['webmail'] == []  # no mail_webmail hosts: nothing to log in to
