@@ -63,6 +63,22 @@ def login(address, user, config):
         return False
 
 
+def view_served(address, user, config, report, limit=30):
+    """The mailbox through ``address``, once the user is served there. During a hand-over the homes
+    agents park a moving user for their hold (a few seconds): the login then answers [UNAVAILABLE], by
+    design, and a client retries. Identity, not that pause, is what the caller compares; a user still
+    parked after ``limit`` seconds fails it."""
+    deadline = time.time() + limit
+    while True:
+        try:
+            return view(address, user['address'], user['password'], config['ca'])
+        except imaplib.IMAP4.error as exc:
+            if '[UNAVAILABLE]' not in str(exc) or time.time() > deadline:
+                raise
+            report['parked_logins'] = report.get('parked_logins', 0) + 1
+            time.sleep(1)
+
+
 def who(container):
     out = subprocess.run(['docker', 'exec', container, 'doveadm', 'who', '-1'], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, universal_newlines=True, timeout=10).stdout
@@ -255,7 +271,7 @@ def main():
     def same_identity(stage):
         for user in affected:
             for container in run.live():
-                now = view(config['primaries'][container]['address'], user['address'], user['password'], config['ca'])
+                now = view_served(config['primaries'][container]['address'], user, config, report)
                 kept = {'uidvalidity': now['uidvalidity'],
                         'messages': dict((k, v) for k, v in now['messages'].items()
                                          if k in snapshots[user['address']]['messages'])}
