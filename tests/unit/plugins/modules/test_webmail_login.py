@@ -14,6 +14,7 @@ import urllib.parse
 
 import pytest
 
+from ansible_collections.clustered.mail.plugins.module_utils import _webmail_login
 from ansible_collections.clustered.mail.plugins.modules import webmail_login
 from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import self_signed
 from ansible_collections.clustered.mail.tests.unit.plugins.modules.module_runner import run_module
@@ -158,12 +159,10 @@ def test_a_certificate_for_another_name_is_refused(monkeypatch, webmail):
     assert r["failed"] is True and "does not verify against the CA" in r["msg"] and app.requests == []
 
 
-def test_plain_http_must_redirect_to_https(monkeypatch, webmail):
-    app, port, ca = webmail()
+def test_plain_http_must_redirect_to_https():
     plain = serve(PlainRedirect)
     try:
         # The redirect is checked on port 80 by default; here on the plain server's port.
-        from ansible_collections.clustered.mail.plugins.module_utils import _webmail_login
         report = _webmail_login._check_redirect(NAME, "/", "127.0.0.1", 5, port=plain.server_address[1])
         assert report["status"] == 301 and report["location"] == "https://%s/" % NAME
         refused = serve(http.server.SimpleHTTPRequestHandler)
@@ -176,6 +175,6 @@ def test_plain_http_must_redirect_to_https(monkeypatch, webmail):
         plain.server_close()
 
 
-def test_not_an_https_url_is_refused(monkeypatch, webmail):
+def test_not_an_https_url_is_refused(monkeypatch):
     r = run_module(webmail_login, dict(url="http://%s/" % NAME, username="a", password="b"), monkeypatch)
     assert r["failed"] is True and "must be an https:// URL" in r["msg"]
