@@ -224,6 +224,47 @@ def vault_vars(inventory):
     return dict((n, HASH) for n in names)
 
 
+def secrets(inventory, lab_vars):
+    """{name: value} of every secret this deployment knows: the vault values and extra vars that name a password
+    or secret, and each generated secret beside the cluster CA (a key file by each line of its body)."""
+    with open(lab_vars) as handle:
+        found = dict((k, v) for k, v in json.load(handle).items()
+                     if isinstance(v, str) and re.search(r'password|secret|_key$', k))
+    for directory in (os.path.dirname(CURRENT['ca']),) if CURRENT.get('ca') else ():
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name.endswith('.crt') or not os.path.isfile(path):
+                continue  # certificates are public
+            with open(path) as handle:
+                lines = [line.strip() for line in handle if line.strip() and not line.startswith('-----')]
+            for number, line in enumerate(lines):
+                found['%s line %d' % (name, number + 1) if len(lines) > 1 else name] = line
+    return dict((k, v) for k, v in found.items() if len(v) >= 8)  # nothing that short is a secret worth the name
+
+
+def no_secret_in(shape, hosts, output, known):
+    """Attack 13: the -vvv output of site, and each host's journal (where modules log their arguments), are grepped
+    for every secret of the deployment; each must be absent. Only the secrets' names are ever printed."""
+    places = {'site -vvv output': output}
+    for host in hosts:
+        places['journal of %s' % host] = in_container(host, ['journalctl', '--no-pager', '-o', 'cat']).stdout
+    for place, text in sorted(places.items()):
+        leaked = sorted(name for name, value in known.items() if value in text)
+        refused = not leaked
+        say('ATTACK %s | 13 | %s: %s holds none of the %d secrets of the inventory%s'
+            % ('refused' if refused else 'ACCEPTED', shape, place, len(known),
+               '' if refused else ' (found: %s)' % ', '.join(leaked)))
+        record(shape, '%s holds no secret' % place, refused, ', '.join(leaked) or '%d secrets looked for' % len(known))
+        if leaked and place == 'site -vvv output':
+            task = None
+            for line in text.splitlines():
+                if line.startswith(('TASK [', 'RUNNING HANDLER [')):
+                    task = line.rstrip('* ')
+                elif any(known[name] in line for name in leaked):
+                    say('  leaked in %s' % task)
+                    task = None
+
+
 def deploy(shape, extra=None, checks=None, image='clustered-mail/mail:12'):
     inventory = os.path.join(EXAMPLES, shape)
     hosts = example_hosts(inventory)
@@ -243,7 +284,9 @@ def deploy(shape, extra=None, checks=None, image='clustered-mail/mail:12'):
         if not ok:
             say(proc.stdout[-6000:])
             return
-        proc, warm = playbook(inventory, lab, lab_vars, 'site')
+        # The rerun at -vvv: what a user pastes into a ticket must hold no secret (issue 14, attack 13).
+        proc, warm = playbook(inventory, lab, lab_vars, 'site', '-vvv')
+        no_secret_in(shape, hosts, proc.stdout, secrets(inventory, lab_vars))
         counts = recap(proc.stdout)
         changed = dict((h, c.get('changed', 0)) for h, c in counts.items() if c.get('changed', 0))
         record(shape, 'a rerun reports changed=0', proc.returncode == 0 and not changed,
