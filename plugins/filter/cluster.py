@@ -15,7 +15,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
-    ClusterError, build_cluster, cluster_errors as _cluster_errors,
+    ClusterError, build_cluster, cluster_errors as _cluster_errors, public_model as _public_model,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import (
     dns_errors as _dns_errors, dns_zones as _dns_zones, next_serial, zone_state,
@@ -34,6 +34,10 @@ def cluster_model(hostvars, groups, cluster_vars=None):
         return build_cluster(_plain(hostvars), _plain(groups), cluster_vars)
     except ClusterError as exc:
         raise AnsibleFilterError('the inventory does not describe a valid mail cluster:\n%s' % exc)
+
+
+def public_model(model):
+    return _public_model(model)
 
 
 def cluster_errors(hostvars, groups, cluster_vars=None):
@@ -67,6 +71,7 @@ class FilterModule(object):
         return {
             'cluster_model': cluster_model,
             'cluster_errors': cluster_errors,
+            'public_model': public_model,
             'dns_errors': dns_errors,
             'dns_zones': dns_zones,
             'dns_serial': dns_serial,

@@ -579,3 +579,20 @@ def build_cluster(hostvars, groups, cluster_vars=None):
     if errors:
         raise ClusterError(errors)
     return model
+
+
+# The model's keys that are secrets: dropped by public_model.
+SECRET_USER_KEYS = ('password_hash',)
+
+
+def public_model(model):
+    """A copy of ``model`` without its secrets (every user's ``password_hash``).
+
+    For what runs without needing them: the rotation playbooks, the health
+    timer's configuration on the DNS primary (nothing secret is stored or
+    logged that the consumer does not use). The rest is shared with the model.
+    """
+    result = dict(model)
+    result['users'] = [dict((k, v) for k, v in user.items() if k not in SECRET_USER_KEYS)
+                       for user in model.get('users') or []]
+    return result

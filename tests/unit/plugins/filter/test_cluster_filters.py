@@ -17,7 +17,7 @@ F = FilterModule().filters()
 
 
 def test_filters_exposed():
-    assert set(F) == {'cluster_model', 'cluster_errors', 'dns_errors', 'dns_zones', 'dns_serial'}
+    assert set(F) == {'cluster_model', 'cluster_errors', 'public_model', 'dns_errors', 'dns_zones', 'dns_serial'}
 
 
 def test_model_and_zones_and_serial():
