@@ -18,8 +18,8 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     build_cluster, cluster_errors,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._storage import (
-    MOUNT_TYPES, mount_source, mount_unit_name, nt_hash, storage_errors as _storage_errors,
-    storage_export as _storage_export,
+    MOUNT_TYPES, mount_option_errors, mount_options, mount_source, mount_unit_name, nfs_server_protocols,
+    nfs_version_errors, nt_hash, storage_errors as _storage_errors, storage_export as _storage_export,
 )
 
 
@@ -30,12 +30,31 @@ def _plain(value):
     return value
 
 
-def storage_errors(hostvars, groups, mount_type=None, source='', extra_clients=None, cluster_vars=None):
-    errors = cluster_errors(_plain(hostvars), _plain(groups), cluster_vars)
+def storage_errors(hostvars, groups, mount_type=None, source='', extra_clients=None, cluster_vars=None,
+                   nfs_versions=None, mount_options=None, nfs_version=None):
+    """Cluster errors first, then the storage ones.
+
+    The data server passes ``nfs_versions`` (storage_server_nfs_versions); a
+    primary passes ``mount_options`` and ``nfs_version`` (storage_mount_*),
+    checked against the data server's storage_server_nfs_versions when the
+    inventory sets it.
+    """
+    hostvars, groups = _plain(hostvars), _plain(groups)
+    errors = cluster_errors(hostvars, groups, cluster_vars)
     if errors:
         return errors
-    model = build_cluster(_plain(hostvars), _plain(groups), cluster_vars)
-    return _storage_errors(model, mount_type, source or '', extra_clients or ())
+    model = build_cluster(hostvars, groups, cluster_vars)
+    errors = _storage_errors(model, mount_type, source or '', extra_clients or ())
+    if nfs_versions is not None:
+        errors.extend(nfs_version_errors(nfs_versions))
+    if mount_type is not None and (mount_options is not None or nfs_version is not None):
+        server = (model['groups'].get('mail_storage') or [None])[0]
+        server_versions = (hostvars.get(server) or {}).get('storage_server_nfs_versions') if server else None
+        if nfs_version_errors(server_versions):
+            server_versions = None  # the data server's own run reports them
+        errors.extend(mount_option_errors(mount_type, mount_options or (),
+                                          '4.2' if nfs_version is None else nfs_version, server_versions))
+    return errors
 
 
 def storage_export(model, extra_clients=None):
@@ -60,6 +79,22 @@ def storage_mount_unit(path):
     return mount_unit_name(path)
 
 
+def storage_nfs_protocols(versions):
+    errors = nfs_version_errors(versions)
+    if errors:
+        raise AnsibleFilterError('; '.join(errors))
+    return nfs_server_protocols(versions)
+
+
+def storage_mount_options(mount_type, options=None, nfs_version='4.2'):
+    if mount_type not in MOUNT_TYPES:
+        raise AnsibleFilterError('storage_mount_type=%r: must be one of %s' % (mount_type, ', '.join(MOUNT_TYPES)))
+    errors = mount_option_errors(mount_type, options or (), nfs_version)
+    if errors:
+        raise AnsibleFilterError('; '.join(errors))
+    return mount_options(mount_type, options or (), nfs_version)
+
+
 def storage_nt_hash(password):
     return nt_hash(password)
 
@@ -69,6 +104,8 @@ class FilterModule(object):
         return {
             'storage_errors': storage_errors,
             'storage_export': storage_export,
+            'storage_nfs_protocols': storage_nfs_protocols,
+            'storage_mount_options': storage_mount_options,
             'storage_mount_source': storage_mount_source,
             'storage_mount_unit': storage_mount_unit,
             'storage_nt_hash': storage_nt_hash,

@@ -24,6 +24,21 @@ API
     server (nfs ``addr:/store``, cifs ``//addr/share``); '' for bind.
 ``mount_unit_name(path)`` -> str
     The systemd mount unit for ``path`` (``systemd-escape --path --suffix=mount``).
+``nfs_version_errors(versions)`` -> list[str]
+    Problems with ``storage_server_nfs_versions`` (each item one of
+    ``NFS_VERSIONS``; a bare ``4`` is refused as ambiguous).
+``nfs_server_protocols(versions)`` -> dict
+    What the server renders: ``versions`` (normalised, sorted), ``protocols``
+    (ganesha's major versions, e.g. ``[4]``), ``minor_versions`` (of NFSv4,
+    e.g. ``[1, 2]``) and ``rpcbind`` (true only with NFSv3: rpcbind, MOUNT,
+    NLM and statd serve nothing else).
+``mount_options(mount_type, options=(), nfs_version='4.2')`` -> list[str]
+    The options of the store's mount unit (before the cifs credentials and
+    ids): ``options`` or the type's defaults, with ``vers=<nfs_version>``
+    pinned for nfs and ``seal`` (SMB 3 encryption) always on for cifs.
+``mount_option_errors(mount_type, options=(), nfs_version='4.2', server_versions=None)`` -> list[str]
+    Problems with ``storage_mount_options`` and ``storage_mount_nfs_version``,
+    and a version the data server does not serve (when its list is known).
 ``nt_hash(password)`` -> str
     Samba's NT hash (MD4 of UTF-16LE, upper-case hex), to compare with
     ``pdbedit -L -w`` so the SMB password is set only when it differs.
@@ -37,6 +52,25 @@ import ipaddress
 import struct
 
 MOUNT_TYPES = ('nfs', 'cifs', 'bind')
+
+# NFS protocol versions a data server may serve and a primary may mount.
+# NFSv3 needs rpcbind, MOUNT, NLM and statd on extra ports and trusts the
+# client's uid claims per request; NFSv4.0 lacks sessions (exactly-once
+# semantics, RFC 8881): 4.1 and 4.2 are the hardened choice.
+NFS_VERSIONS = ('3', '4.0', '4.1', '4.2')
+
+# Mount options of each type when storage_mount_options is empty. nfs:
+# Dovecot's NFS guide (actimeo=60 at least, nordirplus, noatime; hard so an
+# outage blocks instead of returning I/O errors to the mail processes).
+MOUNT_DEFAULT_OPTIONS = {
+    'nfs': ('hard', 'noatime', 'nordirplus', 'actimeo=60'),
+    'cifs': ('vers=3.1.1', 'file_mode=0660', 'dir_mode=0770'),
+    'bind': (),
+}
+
+# Options that would undo what mount_options pins.
+_NFS_VERSION_OPTIONS = ('vers', 'nfsvers', 'minorversion')
+_CIFS_SEAL_VERSIONS = ('3', '3.0', '3.02', '3.1.1', 'default')
 
 _UNIT_SAFE = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.')
 
@@ -122,6 +156,89 @@ def storage_errors(model, mount_type=None, source='', extra_clients=()):
     if isinstance(store, str) and source and mount_type == 'bind' and source.rstrip('/') == store:
         errors.append('storage_mount_source=%r is mail_cluster_store_path itself: bind the shared store, not the'
                       ' mountpoint' % (source,))
+    return errors
+
+
+def _nfs_version(value):
+    """'4.1' for 4.1 (a YAML float), '3' for 3; None when it is no version of NFS_VERSIONS."""
+    text = str(value).strip()
+    return text if text in NFS_VERSIONS else None
+
+
+def nfs_version_errors(versions, variable='storage_server_nfs_versions'):
+    """Problems with a list of NFS versions; every message names ``variable``."""
+    if not isinstance(versions, (list, tuple)) or not versions:
+        return ['%s=%r: list the NFS versions to serve, e.g. ["4.1", "4.2"] (add "3" only for NFSv3 clients,'
+                ' which also starts rpcbind)' % (variable, versions)]
+    errors = []
+    for version in versions:
+        if str(version).strip() == '4':
+            errors.append('%s: 4 is ambiguous; list the NFSv4 minor versions to serve, e.g. "4.1", "4.2"'
+                          % variable)
+        elif _nfs_version(version) is None:
+            errors.append('%s: %r is not an NFS version; choose from %s' % (variable, version, ', '.join(NFS_VERSIONS)))
+    return errors
+
+
+def nfs_server_protocols(versions):
+    """What the data server renders for ``versions`` (assumed valid: see nfs_version_errors)."""
+    normalised = sorted(set(v for v in (_nfs_version(x) for x in versions or ()) if v), key=NFS_VERSIONS.index)
+    minors = [int(v.split('.')[1]) for v in normalised if v.startswith('4.')]
+    protocols = ([3] if '3' in normalised else []) + ([4] if minors else [])
+    return {
+        'versions': normalised,
+        'protocols': protocols,
+        'minor_versions': minors,
+        'rpcbind': '3' in normalised,
+    }
+
+
+def _option_name(option):
+    return str(option).split('=', 1)[0].strip().lower()
+
+
+def mount_options(mount_type, options=(), nfs_version='4.2'):
+    """The store's mount options: given or default, with the version pinned (nfs) or sealed (cifs)."""
+    result = list(options or MOUNT_DEFAULT_OPTIONS.get(mount_type, ()))
+    if mount_type == 'nfs':
+        result = [o for o in result if _option_name(o) not in _NFS_VERSION_OPTIONS]
+        result.append('vers=%s' % (_nfs_version(nfs_version) or nfs_version))
+    elif mount_type == 'cifs':
+        result = [o for o in result if _option_name(o) not in ('seal', 'noseal')]
+        result.append('seal')
+    unique = []
+    for option in result:
+        if option not in unique:
+            unique.append(option)
+    return unique
+
+
+def mount_option_errors(mount_type, options=(), nfs_version='4.2', server_versions=None):
+    """Problems with storage_mount_options / storage_mount_nfs_version; each message names the variable."""
+    errors = []
+    names = [_option_name(o) for o in options or ()]
+    if mount_type == 'nfs':
+        if _nfs_version(nfs_version) is None:
+            errors.append('storage_mount_nfs_version=%r: choose one of %s (4 alone is ambiguous)'
+                          % (nfs_version, ', '.join(NFS_VERSIONS)))
+        pinned = [o for o, n in zip(options or (), names) if n in _NFS_VERSION_OPTIONS]
+        if pinned:
+            errors.append('storage_mount_options: %s would override the pinned NFS version; set'
+                          ' storage_mount_nfs_version instead' % ', '.join(pinned))
+        if server_versions and _nfs_version(nfs_version):
+            served = nfs_server_protocols(server_versions)['versions']
+            if served and _nfs_version(nfs_version) not in served:
+                errors.append('storage_mount_nfs_version=%s: the data server serves only %s'
+                              ' (storage_server_nfs_versions); mount one of those'
+                              % (nfs_version, ', '.join(served)))
+    if mount_type == 'cifs':
+        if 'noseal' in names:
+            errors.append('storage_mount_options: noseal is refused; the store is always mounted with seal'
+                          ' (SMB 3 encryption, which the data server requires)')
+        for option, name in zip(options or (), names):
+            if name == 'vers' and str(option).split('=', 1)[1].strip() not in _CIFS_SEAL_VERSIONS:
+                errors.append('storage_mount_options: %s cannot encrypt (seal needs SMB 3); use vers=3.1.1'
+                              % option)
     return errors
 
 

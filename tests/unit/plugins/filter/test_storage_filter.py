@@ -20,8 +20,8 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_are_exposed():
-    assert sorted(FILTERS) == ['storage_errors', 'storage_export', 'storage_mount_source', 'storage_mount_unit',
-                               'storage_nt_hash']
+    assert sorted(FILTERS) == ['storage_errors', 'storage_export', 'storage_mount_options', 'storage_mount_source',
+                               'storage_mount_unit', 'storage_nfs_protocols', 'storage_nt_hash']
 
 
 def test_storage_errors_reports_cluster_errors_first():
@@ -62,3 +62,38 @@ def test_storage_mount_unit_and_nt_hash():
     with pytest.raises(AnsibleFilterError, match='absolute path'):
         FILTERS['storage_mount_unit']('srv/mail')
     assert FILTERS['storage_nt_hash']('password') == '8846F7EAEE8FB117AD06BDD830B7586C'
+
+
+def test_storage_errors_checks_the_server_nfs_versions():
+    hostvars, groups = inventory()
+    assert FILTERS['storage_errors'](hostvars, groups, nfs_versions=['4.1', '4.2']) == []
+    assert FILTERS['storage_errors'](hostvars, groups, nfs_versions=[4]) == [
+        'storage_server_nfs_versions: 4 is ambiguous; list the NFSv4 minor versions to serve, e.g. "4.1", "4.2"']
+
+
+def test_storage_errors_checks_the_mount_against_the_data_server():
+    hostvars, groups = inventory()
+    assert FILTERS['storage_errors'](hostvars, groups, 'nfs', '', mount_options=[], nfs_version='4.2') == []
+    hostvars['store']['storage_server_nfs_versions'] = ['4.1']
+    assert FILTERS['storage_errors'](hostvars, groups, 'nfs', '', mount_options=[], nfs_version='4.2') == [
+        'storage_mount_nfs_version=4.2: the data server serves only 4.1 (storage_server_nfs_versions);'
+        ' mount one of those']
+    # a broken list on the data server is reported by its own run, not here
+    hostvars['store']['storage_server_nfs_versions'] = ['5']
+    assert FILTERS['storage_errors'](hostvars, groups, 'nfs', '', mount_options=[], nfs_version='4.2') == []
+
+
+def test_storage_nfs_protocols_filter():
+    assert FILTERS['storage_nfs_protocols'](['4.2', 4.1]) == {
+        'versions': ['4.1', '4.2'], 'protocols': [4], 'minor_versions': [1, 2], 'rpcbind': False}
+    with pytest.raises(AnsibleFilterError, match='storage_server_nfs_versions'):
+        FILTERS['storage_nfs_protocols']([])
+
+
+def test_storage_mount_options_filter():
+    assert FILTERS['storage_mount_options']('nfs', [], '4.1')[-1] == 'vers=4.1'
+    assert FILTERS['storage_mount_options']('cifs')[-1] == 'seal'
+    with pytest.raises(AnsibleFilterError, match='storage_mount_nfs_version'):
+        FILTERS['storage_mount_options']('nfs', ['nfsvers=3'], '4.2')
+    with pytest.raises(AnsibleFilterError, match='storage_mount_type'):
+        FILTERS['storage_mount_options']('smbfs')

@@ -13,7 +13,8 @@ import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
 from ansible_collections.clustered.mail.plugins.module_utils._storage import (
-    _md4, export_clients, mount_source, mount_unit_name, nt_hash, storage_errors, storage_export,
+    _md4, export_clients, mount_option_errors, mount_options, mount_source, mount_unit_name, nfs_server_protocols,
+    nfs_version_errors, nt_hash, storage_errors, storage_export,
 )
 from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
     inventory, set_all,
@@ -136,3 +137,68 @@ def test_md4_rfc1320_vectors(data, digest):
 def test_nt_hash():
     assert nt_hash('password') == '8846F7EAEE8FB117AD06BDD830B7586C'
     assert nt_hash('') == '31D6CFE0D16AE931B73C59D7E0C089C0'
+
+
+def test_nfs_versions_default_is_v4_1_and_later_without_rpcbind():
+    assert nfs_server_protocols(['4.1', '4.2']) == {
+        'versions': ['4.1', '4.2'], 'protocols': [4], 'minor_versions': [1, 2], 'rpcbind': False}
+
+
+def test_nfs_versions_with_v3_need_rpcbind():
+    # YAML gives numbers for unquoted 3 and 4.1; duplicates and order do not matter
+    assert nfs_server_protocols([4.2, 3, '4.1', '3']) == {
+        'versions': ['3', '4.1', '4.2'], 'protocols': [3, 4], 'minor_versions': [1, 2], 'rpcbind': True}
+    assert nfs_server_protocols(['3']) == {'versions': ['3'], 'protocols': [3], 'minor_versions': [], 'rpcbind': True}
+    assert nfs_server_protocols(['4.0'])['minor_versions'] == [0]
+
+
+@pytest.mark.parametrize('versions, message', [
+    ([], 'storage_server_nfs_versions=[]: list the NFS versions to serve'),
+    ('4.1', "storage_server_nfs_versions='4.1': list the NFS versions to serve"),
+    ([4], 'storage_server_nfs_versions: 4 is ambiguous; list the NFSv4 minor versions'),
+    (['4.1', 2], 'storage_server_nfs_versions: 2 is not an NFS version; choose from 3, 4.0, 4.1, 4.2'),
+    (['4.3'], "storage_server_nfs_versions: '4.3' is not an NFS version"),
+])
+def test_nfs_version_errors_name_the_variable(versions, message):
+    errors = nfs_version_errors(versions)
+    assert len(errors) == 1 and errors[0].startswith(message)
+
+
+def test_nfs_version_errors_accept_every_known_version():
+    assert nfs_version_errors(['3', 4.0, 4.1, '4.2']) == []
+
+
+def test_nfs_mount_pins_the_version():
+    assert mount_options('nfs') == ['hard', 'noatime', 'nordirplus', 'actimeo=60', 'vers=4.2']
+    assert mount_options('nfs', ['soft', 'soft'], 4.1) == ['soft', 'vers=4.1']
+
+
+def test_cifs_mount_is_always_sealed():
+    assert mount_options('cifs') == ['vers=3.1.1', 'file_mode=0660', 'dir_mode=0770', 'seal']
+    assert mount_options('cifs', ['vers=3.0', 'seal']) == ['vers=3.0', 'seal']
+
+
+def test_bind_mount_has_no_pinned_options():
+    assert mount_options('bind') == []
+    assert mount_options('bind', ['ro']) == ['ro']
+
+
+@pytest.mark.parametrize('mount_type, options, version, message', [
+    ('nfs', ['vers=3'], '4.2', 'storage_mount_options: vers=3 would override the pinned NFS version'),
+    ('nfs', ['nfsvers=4'], '4.2', 'storage_mount_options: nfsvers=4 would override'),
+    ('nfs', ['minorversion=0'], '4.2', 'storage_mount_options: minorversion=0 would override'),
+    ('nfs', [], '4', "storage_mount_nfs_version='4': choose one of 3, 4.0, 4.1, 4.2"),
+    ('cifs', ['noseal'], '4.2', 'storage_mount_options: noseal is refused'),
+    ('cifs', ['vers=2.1'], '4.2', 'storage_mount_options: vers=2.1 cannot encrypt (seal needs SMB 3)'),
+])
+def test_mount_option_errors_name_the_variable(mount_type, options, version, message):
+    errors = mount_option_errors(mount_type, options, version)
+    assert len(errors) == 1 and errors[0].startswith(message)
+
+
+def test_mount_option_errors_check_the_server_versions():
+    assert mount_option_errors('nfs', [], '4.2', ['4.1', '4.2']) == []
+    assert mount_option_errors('nfs', [], '3', ['4.1', '4.2']) == [
+        'storage_mount_nfs_version=3: the data server serves only 4.1, 4.2 (storage_server_nfs_versions);'
+        ' mount one of those']
+    assert mount_option_errors('cifs', ['vers=3.1.1'], '4.2', ['4.1']) == []
