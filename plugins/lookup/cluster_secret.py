@@ -16,8 +16,10 @@ description:
   - Returns, for each name, the inventory variable that carries that secret when it is set (vault it there), else the
     content of C(<dir>/<name>) on the controller, creating that file once with a random secret (mode 0600, its
     directory 0700) when it does not exist.
-  - The known secrets and their inventory variables are C(tsig_secret) (C(bind_dns_tsig_secret), a base64 key of
-    32 random bytes, as C(tsig-keygen -a hmac-sha256) prints), C(smb_password) (C(storage_server_smb_password), then
+  - The known secrets and their inventory variables are C(tsig_secret) (C(bind_dns_tsig_secret), the TSIG key that
+    signs dynamic updates), C(transfer_secret) (C(bind_dns_transfer_secret), the TSIG key of zone transfers and
+    NOTIFY), both generated as base64 keys of 64 random bytes (long enough for every HMAC that bind_dns accepts,
+    up to hmac-sha512), C(smb_password) (C(storage_server_smb_password), then
     C(storage_mount_cifs_password); the data server and the primaries share it) and C(health_password)
     (C(mail_cluster_health_password)). Any other name reads C(mail_cluster_<name>).
   - With C(mail_cluster_generate_secrets=false) in the inventory, a secret the inventory does not set is an error
@@ -34,15 +36,20 @@ options:
     description: Controller directory of the generated secrets; default C(<inventory_dir>/.clustered_mail_ca).
     type: path
   length:
-    description: Length of a generated secret (letters and digits; C(tsig_secret) is always 32 random bytes, base64).
+    description: Length of a generated secret (letters and digits; the TSIG secrets are always 64 random bytes, base64).
     type: int
     default: 32
 '''
 
 EXAMPLES = r'''
-- name: The TSIG key of the cluster, from bind_dns_tsig_secret or generated once beside the cluster CA
+- name: The TSIG key of dynamic updates, from bind_dns_tsig_secret or generated once beside the cluster CA
   ansible.builtin.set_fact:
     tsig_secret: "{{ lookup('clustered.mail.cluster_secret', 'tsig_secret') }}"
+  no_log: true
+
+- name: The TSIG key of zone transfers and NOTIFY, on every DNS server
+  ansible.builtin.set_fact:
+    transfer_secret: "{{ lookup('clustered.mail.cluster_secret', 'transfer_secret') }}"
   no_log: true
 
 - name: The password of the primaries' health account
@@ -72,9 +79,18 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import CLU
 
 _NAME = re.compile(r'^[a-z0-9_]+$')
 _ALPHABET = string.ascii_letters + string.digits
+# A generated TSIG secret is as long as the longest HMAC output bind_dns accepts (hmac-sha512).
+_TSIG_BYTES = 64
+
+
+def _tsig(length):
+    return base64.b64encode(secrets.token_bytes(_TSIG_BYTES)).decode()
+
+
 # name -> (inventory variables that carry it, in order; generator of a new one)
 _KNOWN = {
-    'tsig_secret': (('bind_dns_tsig_secret',), lambda length: base64.b64encode(secrets.token_bytes(32)).decode()),
+    'tsig_secret': (('bind_dns_tsig_secret',), _tsig),
+    'transfer_secret': (('bind_dns_transfer_secret',), _tsig),
     'smb_password': (('storage_server_smb_password', 'storage_mount_cifs_password'), None),
     'health_password': (('mail_cluster_health_password',), None),
 }

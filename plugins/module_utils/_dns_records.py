@@ -33,6 +33,13 @@ API
     run changes nothing), else ``YYYYMMDD00`` or, when that would not increase
     the serial (RFC 1982 arithmetic), the previous serial plus one.
 
+``tsig_errors(keys) -> list``
+    The TSIG keys bind_dns installs, each ``{'name', 'name_var', 'secret',
+    'secret_var', 'algorithm'}``: messages naming the variable (never the
+    secret) for a bad name, an unknown algorithm, a secret that is not base64
+    or is shorter than the HMAC output (RFC 8945 section 6), two keys sharing
+    a name or a secret.
+
 ``zone_state(text) -> {'serial': int|None, 'hash': str|None}``
     Reads back the header line the bind_dns zone template writes
     (``; clustered.mail zone=... serial=... hash=...``).
@@ -54,6 +61,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import hashlib
 import ipaddress
 import json
@@ -69,6 +78,10 @@ TYPE_ORDER = ('NS', 'MX', 'TXT', 'CAA', 'SRV', 'A', 'AAAA', 'CNAME', 'PTR')
 _OWNER_LABEL = re.compile(r'^(\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)$')
 _POP_LABEL = re.compile(r'^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$')
 _STATE = re.compile(r'^; clustered\.mail zone=(\S+) serial=(\d+) hash=([0-9a-f]{64})\s*$', re.M)
+# TSIG algorithms bind_dns accepts, and the bytes of their HMAC output: the
+# shortest secret accepted (RFC 8945 section 6: at least as long as the output).
+TSIG_BYTES = {'hmac-sha256': 32, 'hmac-sha384': 48, 'hmac-sha512': 64}
+_KEY_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$')
 _SOA_SERIAL = re.compile(r'\bSOA\s+\S+\s+\S+\s+\(?\s*(\d+)', re.I)
 
 
@@ -379,6 +392,46 @@ def dns_zones(model, default_ttl=3600, soa=None, extra_records=None):
     if errors:
         raise DnsError(errors)
     return zones
+
+
+def _secret_bytes(secret):
+    """Length in bytes of a base64 secret, or None when it is not base64."""
+    text = ''.join(str(secret or '').split())
+    try:
+        return len(base64.b64decode(text, validate=True)) if text else None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def tsig_errors(keys):
+    """Every problem of the TSIG keys, as messages naming the variable and the fix; [] when valid."""
+    errors = []
+    for key in keys:
+        algorithm = key.get('algorithm')
+        if algorithm not in TSIG_BYTES:
+            errors.append('%s: the algorithm of %s must be one of %s'
+                          % (algorithm, key['secret_var'], ', '.join(sorted(TSIG_BYTES))))
+            continue
+        if not _KEY_NAME.match(str(key.get('name') or '')) or len(str(key.get('name'))) > 253:
+            errors.append('%s=%s: must be a DNS-style key name (letters, digits, hyphens, dots)'
+                          % (key['name_var'], key.get('name')))
+        fix = ('use the secret printed by `tsig-keygen -a %s %s` (vault it), or leave %s unset and the controller'
+               ' generates one beside the cluster CA' % (algorithm, key.get('name'), key['secret_var']))
+        size = _secret_bytes(key.get('secret'))
+        if size is None:
+            errors.append('%s is not a base64 secret: %s' % (key['secret_var'], fix))
+        elif size < TSIG_BYTES[algorithm]:
+            errors.append('%s is %d bytes, shorter than the %d-byte output of %s (RFC 8945 section 6): %s'
+                          % (key['secret_var'], size, TSIG_BYTES[algorithm], algorithm, fix))
+    for index, key in enumerate(keys):
+        for other in keys[index + 1:]:
+            if str(key.get('name')).lower().rstrip('.') == str(other.get('name')).lower().rstrip('.'):
+                errors.append('%s and %s are both %s: the keys must have different names'
+                              % (key['name_var'], other['name_var'], key.get('name')))
+            if key.get('secret') and ''.join(str(key['secret']).split()) == ''.join(str(other.get('secret')).split()):
+                errors.append('%s and %s are the same secret: each key needs its own (leave both unset to have'
+                              ' them generated)' % (key['secret_var'], other['secret_var']))
+    return errors
 
 
 def next_serial(previous_serial, previous_hash, new_hash, today):

@@ -31,6 +31,9 @@ API
     ``dns_zones`` of it is what the zones must serve.
 ``rotation_rrsets(model, drained)``  ``{zone: {(owner_fqdn, type): {'ttl', 'values'}}}``
     of the names whose records depend on membership.
+``update_grants(model)``  ``{zone: [{'name': fqdn., 'types': [...]}]}``: exactly the
+    names and types the updates here may change (drain, undrain, move_user, the
+    health round), which bind_dns grants the update key (``update-policy``).
 ``resolve_hosts(model, names, option)``  inventory names of primaries given by
     inventory name, host name or FQDN; ``MembershipError`` naming ``option``.
 ``health_protocols(model, host, protocols)``  what the health round probes on a primary.
@@ -152,6 +155,24 @@ def rotation_rrsets(model, drained=()):
         for key in list(sets):
             sets[key]['values'] = sorted(set(sets[key]['values']))
     return full
+
+
+def update_grants(model):
+    """Per forward zone, the names and types ``apply`` may change, for the update key's ``update-policy``.
+
+    The same set of rrsets that ``served`` reads and ``zone_changes`` writes, so
+    the key can change nothing else: no NS, no SOA, no MX outside the domains'
+    apexes, no name the membership does not manage. Zones with nothing to
+    grant (reverse zones) are absent.
+    """
+    result = {}
+    for zone, sets in rotation_rrsets(model, ()).items():
+        names = {}
+        for owner, rtype in sets:
+            names.setdefault(owner, set()).add(rtype)
+        if names:
+            result[zone] = [{'name': owner + '.', 'types': sorted(types)} for owner, types in sorted(names.items())]
+    return result
 
 
 def resolve_hosts(model, names, option='hosts'):
@@ -353,7 +374,9 @@ class DnsClient(object):
             raise MembershipError('update of zone %s at %s failed: %s' % (zone, self.server, exc))
         if response.rcode() != dns.rcode.NOERROR:
             raise MembershipError('%s refused the update of zone %s: %s (check bind_dns_tsig_key_name and'
-                                  ' bind_dns_tsig_secret)' % (self.server, zone, dns.rcode.to_text(response.rcode())))
+                                  ' bind_dns_tsig_secret, the update key; the zones grant it only the names of'
+                                  ' update_grants, so after adding users or domains rerun site first)'
+                                  % (self.server, zone, dns.rcode.to_text(response.rcode())))
 
 
 def _describe(model, drained):

@@ -23,6 +23,8 @@ description:
     while it is in rotation, else its next rendezvous choice, so a drain moves only the drained primary's users
     and an undrain moves them back. The homes moved by C(clustered.mail.move_user) (C(homes.json) in O(state_dir))
     are in force. The primaries follow these CNAMEs (C(clustered-mail-homes)).
+  - The updates are signed with the update key of C(clustered.mail.bind_dns), which each zone's C(update-policy)
+    lets change only the names and types this module manages (P(clustered.mail.dns_update_grants#filter)).
   - Every change to one zone goes in ONE update message, so the mail name, the MX set and the service names of a
     zone change together.
   - What to add and remove is derived from the cluster model (the same derivation as the zone files), so only host
@@ -105,11 +107,11 @@ options:
     type: float
     default: 5
   key_name:
-    description: Name of the TSIG key allowed to update the zones (C(bind_dns_tsig_key_name)).
+    description: Name of the update key, the TSIG key allowed to update the zones (C(bind_dns_tsig_key_name)).
     type: str
     default: mail-cluster-transfer
   key_secret:
-    description: Its secret (C(bind_dns_tsig_secret)).
+    description: Its secret (C(bind_dns_tsig_secret)); not the transfer key's.
     type: str
     required: true
   key_algorithm:

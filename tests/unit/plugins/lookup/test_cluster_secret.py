@@ -25,13 +25,23 @@ def run(tmp_path, name, **variables):
     return lookup.run([name], variables=dict(variables, inventory_dir=str(tmp_path)))[0]
 
 
-def test_tsig_secret_is_generated_once_as_32_bytes_of_base64(tmp_path):
+def test_tsig_secret_is_generated_once_as_64_bytes_of_base64(tmp_path):
     first = run(tmp_path, 'tsig_secret')
-    assert len(base64.b64decode(first, validate=True)) == 32
+    # as long as the longest HMAC output bind_dns accepts (hmac-sha512), so any algorithm takes it
+    assert len(base64.b64decode(first, validate=True)) == 64
     assert run(tmp_path, 'tsig_secret') == first
     path = tmp_path / '.clustered_mail_ca' / 'tsig_secret'
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+def test_transfer_and_update_keys_are_two_secrets(tmp_path):
+    update = run(tmp_path, 'tsig_secret')
+    transfer = run(tmp_path, 'transfer_secret')
+    assert len(base64.b64decode(transfer, validate=True)) == 64
+    assert transfer != update
+    assert (tmp_path / '.clustered_mail_ca' / 'transfer_secret').read_text().strip() == transfer
+    assert run(tmp_path, 'transfer_secret', bind_dns_transfer_secret='dGVzdA==') == 'dGVzdA=='
 
 
 def test_the_inventory_variable_wins_over_the_file(tmp_path):

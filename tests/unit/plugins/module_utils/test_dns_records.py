@@ -6,13 +6,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import ipaddress
 
 import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import (
-    DnsError, dns_errors, dns_zones, next_serial, reverse_zone_name, zone_state,
+    DnsError, dns_errors, dns_zones, next_serial, reverse_zone_name, tsig_errors, zone_state,
 )
 from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
     HASH, inventory, set_all,
@@ -300,3 +301,45 @@ def test_zone_state():
     assert zone_state('') == {'serial': None, 'hash': None}
     dumped = '$ORIGIN .\n$TTL 3600\nexample.com IN SOA ns1.example.com. hostmaster.example.com. (\n 2025010107 ; serial\n'
     assert zone_state(dumped) == {'serial': 2025010107, 'hash': None}
+
+
+def _key(var, name, secret, algorithm='hmac-sha256'):
+    return {'name': name, 'name_var': var + '_name', 'secret': secret, 'secret_var': var, 'algorithm': algorithm}
+
+
+SECRET_32 = base64.b64encode(b'u' * 32).decode()
+SECRET_64 = base64.b64encode(b't' * 64).decode()
+
+
+def test_tsig_keys_valid():
+    assert tsig_errors([_key('bind_dns_tsig_secret', 'upd', SECRET_32),
+                        _key('bind_dns_transfer_secret', 'xfr', SECRET_64, 'hmac-sha512')]) == []
+
+
+def test_tsig_secret_shorter_than_the_hmac_is_refused_naming_the_variable():
+    # 16 base64 characters (12 bytes) were accepted before
+    errors = tsig_errors([_key('bind_dns_tsig_secret', 'upd', 'c2VjcmV0c2VjcmV0')])
+    assert len(errors) == 1
+    assert 'bind_dns_tsig_secret is 12 bytes, shorter than the 32-byte output of hmac-sha256' in errors[0]
+    assert 'tsig-keygen -a hmac-sha256 upd' in errors[0] and 'c2VjcmV0' not in errors[0]
+    # 32 bytes are enough for sha256, not for sha512
+    assert tsig_errors([_key('bind_dns_transfer_secret', 'xfr', SECRET_32, 'hmac-sha512')])[0].startswith(
+        'bind_dns_transfer_secret is 32 bytes, shorter than the 64-byte output of hmac-sha512')
+
+
+@pytest.mark.parametrize('secret', ['', 'not base64!', 'abc'])
+def test_tsig_secret_not_base64_is_refused(secret):
+    errors = tsig_errors([_key('bind_dns_tsig_secret', 'upd', secret)])
+    assert errors == ['bind_dns_tsig_secret is not a base64 secret: use the secret printed by'
+                      ' `tsig-keygen -a hmac-sha256 upd` (vault it), or leave bind_dns_tsig_secret unset and the'
+                      ' controller generates one beside the cluster CA']
+
+
+def test_tsig_keys_must_differ_and_be_named_and_known():
+    errors = tsig_errors([_key('bind_dns_tsig_secret', 'same', SECRET_32),
+                          _key('bind_dns_transfer_secret', 'Same.', SECRET_32)])
+    assert any('bind_dns_tsig_secret_name and bind_dns_transfer_secret_name are both same' in e for e in errors)
+    assert any('bind_dns_tsig_secret and bind_dns_transfer_secret are the same secret' in e for e in errors)
+    assert tsig_errors([_key('v', 'bad name', SECRET_32)]) == [
+        'v_name=bad name: must be a DNS-style key name (letters, digits, hyphens, dots)']
+    assert 'must be one of hmac-sha256' in tsig_errors([_key('v', 'k', SECRET_32, 'hmac-md5')])[0]

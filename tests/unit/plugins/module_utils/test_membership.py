@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils import _membership as m
-from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import inventory, set_all
+from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import HASH, inventory, set_all
 
 
 def model(**cluster):
@@ -227,3 +227,38 @@ def test_apply_names_a_broken_homes_file(tmp_path):
         handle.write('["not", "a", "mapping"]')
     with pytest.raises(m.MembershipError, match=r'homes.json in .*: .*must be a mapping'):
         m.apply(mdl, FakeClient(served_full(mdl)), state_dir=str(tmp_path))
+
+
+def _granted(mdl):
+    return set((g['name'].rstrip('.'), t) for grants in m.update_grants(mdl).values() for g in grants for t in g['types'])
+
+
+def test_update_grants_are_exactly_what_membership_changes():
+    users = [{'name': 'alice', 'password_hash': HASH}, {'name': 'bob', 'domain': 'example.org', 'password_hash': HASH}]
+    mdl = model(mail_cluster_users=users, mail_cluster_placement='hash')
+    grants = m.update_grants(mdl)
+    # forward zones only: a reverse zone grants nothing, so the update key cannot touch a PTR
+    assert sorted(grants) == ['example.com', 'example.org']
+    granted = _granted(mdl)
+    assert ('example.com', 'MX') in granted and ('mail.example.com', 'A') in granted
+    assert ('alice.pop.example.com', 'CNAME') in granted and ('bob.pop.example.org', 'CNAME') in granted
+    assert ('smtp.example.org', 'AAAA') in granted
+    # never the delegation, the SOA, a host's own name, an MX below the apex or a TXT
+    assert not [g for g in granted if g[1] in ('NS', 'SOA', 'TXT', 'PTR')]
+    assert not [g for g in granted if g[1] == 'MX' and g[0] not in mdl['domains']]
+    assert not [g for g in granted if g[0].startswith('primary')]
+    # every grant is in its own zone, names absolute
+    for zone, zone_grants in grants.items():
+        assert all(g['name'].endswith(zone + '.') for g in zone_grants)
+    # and every change a drain, an undrain or a home move makes is granted
+    served = served_full(mdl)
+    for drained in (['primary1'], ['primary2', 'primary3'], ['primary1', 'primary2']):
+        for changes in (m.zone_changes(mdl, drained, served), m.zone_changes(mdl, [], served_full(mdl, drained))):
+            touched = set((r[0], r[1]) for c in changes.values() for r in c['delete'] + c['add'])
+            assert touched and touched <= granted
+
+
+def test_update_grants_follow_the_users():
+    assert not [g for g in _granted(model()) if g[1] == 'CNAME']  # no users, no placement names
+    robin = model(mail_cluster_mx_style='round_robin')
+    assert ('example.com', 'MX') in _granted(robin)
