@@ -27,8 +27,9 @@ one they would accept.
 API
 ---
 ``mail_errors(model) -> list[str]``  problems the cluster model does not catch
-    but a mail map would break on (a password hash that is not a hash, or
-    contains ':' or a line break); [] when valid.
+    but a mail map would break on (a password hash that is not a hash, is
+    not of a strong scheme (``STRONG_SCHEMES``), or contains ':' or a line
+    break); [] when valid.
 ``mail_maps(model) -> dict``  the maps below; raises :class:`MailError`.
 ``tls_names(model, host) -> list[str]``  subjectAltName entries for a host.
 ``apply_homes(model, homes) -> dict``  the model with the homes moved by
@@ -62,6 +63,11 @@ a move (the worst case is one refused extra hop, never a loop).
     relay_recipients   [('user@dom', 'OK'), ('alias@dom', 'OK'), ...]
     relay_domains      ['example.com', ...]
     transport          [('example.com', '[192.0.2.11]:25,[192.0.2.12]:25'), ...]
+    tls_policy         [('[192.0.2.11]:25', 'secure match=primary1.example.com'), ...]
+                       (the backup MX verifies each primary's certificate and name)
+    sender_logins      [('user@dom', 'user@dom'), ('alias@dom', 'user@dom'), ...]
+                       (smtpd_sender_login_maps: who may send as each address)
+    tls                {'protocols', 'ciphers', 'suites'}  Mozilla "intermediate"
     primaries          [{'host', 'address', 'nexthop'}]   (the smtp hosts)
     proxy              {'enabled', 'trusted_networks', 'lmtp_listen', 'lmtp_port'}
                        (with ``host``: what Dovecot's proxy needs on it)
@@ -83,8 +89,38 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_
 # Schemes that store the password itself, not a hash: refused, the inventory
 # contract says hashes only.
 CLEARTEXT_SCHEMES = ('PLAIN', 'CLEAR', 'CLEARTEXT', 'PLAIN-TRUNC')
+# The password schemes accepted (Dovecot's password-schemes docs): slow, salted
+# hashes that Dovecot 2.3 and 2.4 both verify. Anything else ({MD5}, {SHA},
+# {SSHA512}, {PLAIN.BASE64}, $1$ md5crypt, $5$ ...) is refused: fast to brute
+# force, and 2.4 refuses its weak schemes at login. Scheme -> the crypt
+# prefixes its hash must start with. CRYPT is libc's crypt(3) (libxcrypt on
+# Debian 12 and 13): SHA512-CRYPT, bcrypt and yescrypt ($y$) there.
+STRONG_SCHEMES = {
+    'SHA512-CRYPT': ('$6$',),
+    'BLF-CRYPT': ('$2y$', '$2b$'),
+    'ARGON2I': ('$argon2i$',),
+    'ARGON2ID': ('$argon2id$',),
+    'CRYPT': ('$6$', '$2y$', '$2b$', '$y$'),
+}
+# A bare crypt string (no {SCHEME}) -> the scheme Dovecot must be told (see dovecot_hash).
+BARE_CRYPT = (('$argon2id$', 'ARGON2ID'), ('$argon2i$', 'ARGON2I'), ('$6$', 'CRYPT'), ('$2y$', 'CRYPT'),
+              ('$2b$', 'CRYPT'), ('$y$', 'CRYPT'))
+HASH_FIX = 'make one with `doveadm pw -s SHA512-CRYPT` (or BLF-CRYPT, ARGON2ID)'
 _SCHEME = re.compile(r'^\{([A-Za-z0-9._-]+)\}(.+)$')
 _CRYPT = re.compile(r'^\$[0-9a-z]+\$.+$')
+# TLS on Postfix and Dovecot, every role alike: Mozilla's "intermediate"
+# configuration (TLS 1.2 with ECDHE and AEAD suites only, and TLS 1.3 with
+# its own suites, all AEAD), https://wiki.mozilla.org/Security/Server_Side_TLS.
+# Mozilla leaves the choice of cipher to the client (no server preference).
+TLS = {
+    'min_protocol': 'TLSv1.2',
+    'ciphers': ':'.join((
+        'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+        'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+        'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+    )),
+    'suites': 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
+}
 SMTP_PORT = 25
 LMTP_PORT = 24
 # Backend ports of the proxy hop. Dovecot 2.3's LMTP proxy crashes (signal 11,
@@ -149,15 +185,30 @@ def mail_errors(model):
             errors.append("%s.password_hash on all: must not contain ':' or a line break"
                           " (it is one field of Dovecot's passwd-file)" % where)
             continue
-        scheme = _SCHEME.match(password_hash)
-        if scheme:
-            if scheme.group(1).upper() in CLEARTEXT_SCHEMES:
-                errors.append('%s.password_hash on all: {%s} stores the password in clear; use a hash,'
-                              ' e.g. `doveadm pw -s SHA512-CRYPT`' % (where, scheme.group(1)))
-        elif not _CRYPT.match(password_hash):
-            errors.append('%s.password_hash on all: must be a hash, "{SCHEME}..." or a crypt string such as'
-                          ' "$6$..." (e.g. from `doveadm pw -s SHA512-CRYPT`), not a password' % where)
+        problem = _weak_hash(password_hash)
+        if problem:
+            errors.append('%s.password_hash on all: %s; %s' % (where, problem, HASH_FIX))
     return errors
+
+
+def _weak_hash(password_hash):
+    """Why ``password_hash`` is not a strong hash Dovecot verifies, or None (see STRONG_SCHEMES)."""
+    scheme = _SCHEME.match(password_hash)
+    if scheme:
+        name, value = scheme.group(1).upper(), scheme.group(2)
+        if name.split('.')[0] in CLEARTEXT_SCHEMES:
+            return '{%s} stores the password in clear, not a hash' % scheme.group(1)
+        if name not in STRONG_SCHEMES:
+            return '{%s} is not an accepted scheme (only %s)' % (scheme.group(1), ', '.join(sorted(STRONG_SCHEMES)))
+        if not value.startswith(STRONG_SCHEMES[name]):
+            return '{%s} must be followed by a hash starting with %s' % (name, ' or '.join(STRONG_SCHEMES[name]))
+        return None
+    if not _CRYPT.match(password_hash):
+        return 'must be a hash, "{SCHEME}..." or a crypt string such as "$6$...", not a password'
+    if not any(password_hash.startswith(entry[0]) for entry in BARE_CRYPT):
+        return 'the crypt string "%s..." is not of a strong scheme (only %s)' % (
+            password_hash[:password_hash.index('$', 1) + 1], ', '.join(entry[0] for entry in BARE_CRYPT))
+    return None
 
 
 def _nexthop(address, port=SMTP_PORT):
@@ -178,12 +229,16 @@ def primaries(model, port=SMTP_PORT):
 def dovecot_hash(password_hash):
     """The hash as Dovecot's passwd-file must see it on 2.3 and 2.4 alike.
 
-    A bare crypt string ($6$...) needs the {CRYPT} scheme prefix: Dovecot 2.3
-    assumed CRYPT for passwd-file, but 2.4's default scheme is PLAIN, under
-    which the hash itself would be taken as the password.
+    A bare crypt string ($6$...) needs a scheme prefix: Dovecot 2.3 assumed
+    CRYPT for passwd-file, but 2.4's default scheme is PLAIN, under which the
+    hash itself would be taken as the password. Argon2 is not crypt(3)'s:
+    it gets its own scheme.
     """
     if _SCHEME.match(password_hash):
         return password_hash
+    for prefix, scheme in BARE_CRYPT:
+        if password_hash.startswith(prefix):
+            return '{%s}%s' % (scheme, password_hash)
     return '{CRYPT}' + password_hash
 
 
@@ -469,6 +524,12 @@ def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4', health_pas
         'relay_recipients': [(m['address'], 'OK') for m in mailboxes] + [(a['alias'], 'OK') for a in aliases],
         'relay_domains': list(model['domains']),
         'transport': [(domain, nexthops) for domain in model['domains']] if nexthops else [],
+        # The backup MX relays to each primary by address and checks the
+        # certificate it shows against the cluster CA, under the primary's name.
+        'tls_policy': [(p['nexthop'], 'secure match=%s' % model['hosts'][p['host']]['fqdn'])
+                       for p in hops if p['nexthop']],
+        'sender_logins': sender_logins(model),
+        'tls': dict(TLS),
         'primaries': hops,
         'proxy': proxy_settings(model, host) if host else {'enabled': False, 'trusted_networks': [],
                                                            'lmtp_listen': [], 'lmtp_port': LMTP_PORT},
@@ -477,6 +538,21 @@ def mail_maps(model, port=SMTP_PORT, host=None, dovecot_series='2.4', health_pas
                    'home_address': _first_address(model, u['home']) if u['home'] else None}
                   for u in model['users']],
     }
+
+
+def sender_logins(model):
+    """Postfix's smtpd_sender_login_maps: each address and alias -> the logins that may send as it.
+
+    A user logs in with its address and may send as that address and as its
+    aliases, nothing else (reject_sender_login_mismatch on submission).
+    """
+    owners = {}
+    for user in model.get('users') or []:
+        for address in [user['address']] + list(user.get('aliases') or []):
+            logins = owners.setdefault(address, [])
+            if user['address'] not in logins:
+                logins.append(user['address'])
+    return [(address, ','.join(logins)) for address, logins in owners.items()]
 
 
 def tls_names(model, host):

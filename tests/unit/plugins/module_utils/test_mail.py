@@ -91,26 +91,90 @@ def test_no_users_gives_empty_maps_but_domains():
 @pytest.mark.parametrize('bad, fragment', [
     ('{PLAIN}secret', 'stores the password in clear'),
     ('{clear}secret', 'stores the password in clear'),
+    ('{PLAIN.BASE64}c2VjcmV0', 'stores the password in clear'),
     ('secret', 'must be a hash'),
     ('{SHA512-CRYPT}$6$a:b', "must not contain ':'"),
     ('$6$salt$hash\nbob:x', 'line break'),
+    # weak schemes: fast hashes, refused by Dovecot 2.4 at login
+    ('{MD5}X03MO1qnZdYdgyfeuILPmQ==', '{MD5} is not an accepted scheme'),
+    ('{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=', '{SHA} is not an accepted scheme'),
+    ('{SSHA512}abc+/==', '{SSHA512} is not an accepted scheme'),
+    ('{MD5-CRYPT}$1$salt$hash', '{MD5-CRYPT} is not an accepted scheme'),
+    ('$1$salt$hash', 'the crypt string "$1$..." is not of a strong scheme'),
+    ('$5$salt$hash', 'the crypt string "$5$..." is not of a strong scheme'),
+    ('{CRYPT}$1$salt$hash', '{CRYPT} must be followed by a hash starting with'),
+    ('{CRYPT}abJnggxhB/yWI', '{CRYPT} must be followed by a hash starting with'),
+    ('{SHA512-CRYPT}$1$salt$hash', '{SHA512-CRYPT} must be followed by a hash starting with $6$'),
+    ('{ARGON2ID}$argon2i$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA', 'starting with $argon2id$'),
 ])
-def test_bad_hashes_are_rejected_naming_the_variable(bad, fragment):
+def test_bad_hashes_are_rejected_naming_the_variable_and_the_fix(bad, fragment):
     users = [dict(USERS[0]), dict(USERS[1], password_hash=bad)]
     model = model_with(users=users)
     errors = mail_errors(model)
     assert len(errors) == 1, errors
     assert errors[0].startswith('mail_cluster_users[1] (bob@example.org).password_hash'), errors[0]
     assert fragment in errors[0]
+    if 'line break' not in fragment and "':'" not in fragment:
+        assert 'doveadm pw -s SHA512-CRYPT' in errors[0]
     with pytest.raises(MailError) as exc:
         mail_maps(model)
     assert exc.value.errors == errors
 
 
-def test_good_hashes_pass():
-    for good in ('{SHA512-CRYPT}$6$x$y', '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA', '$y$j9T$salt$hash',
-                 '{SSHA512}abc+/=='):
-        assert mail_errors(model_with(users=[{'name': 'a', 'password_hash': good}])) == []
+@pytest.mark.parametrize('good, dovecot', [
+    ('{SHA512-CRYPT}$6$x$y', '{SHA512-CRYPT}$6$x$y'),
+    ('{sha512-crypt}$6$x$y', '{sha512-crypt}$6$x$y'),
+    ('{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuu', '{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuu'),
+    ('{BLF-CRYPT}$2b$05$abcdefghijklmnopqrstuu', '{BLF-CRYPT}$2b$05$abcdefghijklmnopqrstuu'),
+    ('{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$c2FsdA$aGFzaA', '{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$c2FsdA$aGFzaA'),
+    ('{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA', '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA'),
+    ('{CRYPT}$6$x$y', '{CRYPT}$6$x$y'),
+    ('{CRYPT}$y$j9T$salt$hash', '{CRYPT}$y$j9T$salt$hash'),
+    # bare crypt strings get the scheme Dovecot 2.4 needs (its default is PLAIN)
+    ('$6$x$y', '{CRYPT}$6$x$y'),
+    ('$2y$05$abcdefghijklmnopqrstuu', '{CRYPT}$2y$05$abcdefghijklmnopqrstuu'),
+    ('$2b$05$abcdefghijklmnopqrstuu', '{CRYPT}$2b$05$abcdefghijklmnopqrstuu'),
+    ('$y$j9T$salt$hash', '{CRYPT}$y$j9T$salt$hash'),
+    # argon2 is not crypt(3)'s: its own scheme
+    ('$argon2i$v=19$m=32768,t=4,p=1$c2FsdA$aGFzaA', '{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$c2FsdA$aGFzaA'),
+    ('$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA', '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA'),
+])
+def test_strong_hashes_pass_with_the_scheme_dovecot_needs(good, dovecot):
+    model = model_with(users=[{'name': 'a', 'password_hash': good}])
+    assert mail_errors(model) == []
+    assert mail_maps(model)['passwd_file'][0].split(':')[1] == dovecot
+
+
+def test_sender_logins_let_a_user_send_as_its_address_and_aliases_only():
+    maps = mail_maps(model_with())
+    assert maps['sender_logins'] == [
+        ('alice@example.com', 'alice@example.com'),
+        ('postmaster@example.com', 'alice@example.com'),
+        ('sales@example.org', 'alice@example.com'),
+        ('bob@example.org', 'bob@example.org'),
+    ]
+
+
+def test_backup_mx_verifies_each_primary_under_its_name():
+    maps = mail_maps(model_with())
+    assert maps['tls_policy'] == [
+        ('[192.0.2.11]:25', 'secure match=primary1.example.com'),
+        ('[192.0.2.12]:25', 'secure match=primary2.example.com'),
+        ('[192.0.2.13]:25', 'secure match=primary3.example.com'),
+    ]
+    # every nexthop of the transport has its policy
+    hops = maps['transport'][0][1].split(',')
+    assert [k for k, _v in maps['tls_policy']] == hops
+    assert mail_maps(model_with(), port=2525)['tls_policy'][0][0] == '[192.0.2.11]:2525'
+
+
+def test_tls_is_mozilla_intermediate_aead_only():
+    tls = mail_maps(model_with())['tls']
+    assert tls['min_protocol'] == 'TLSv1.2'
+    ciphers = tls['ciphers'].split(':')
+    assert ciphers and all(c.startswith('ECDHE-') and ('GCM' in c or 'CHACHA20-POLY1305' in c) for c in ciphers)
+    assert set(tls['suites'].split(':')) == {'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384',
+                                              'TLS_CHACHA20_POLY1305_SHA256'}
 
 
 def test_tls_names():
