@@ -23,7 +23,8 @@ Private to the collection; playbooks use the ``clustered.mail.verify_plan`` filt
                   primary does not run (mail_cluster_services): must not answer
     probes        [{'host', 'address', 'service', 'protocol', 'tls', 'port',
                     'capabilities'}] every mail endpoint: SMTP 25 (STARTTLS
-                  offered), submission 587 (STARTTLS, then AUTH), IMAP 143
+                  offered), submission 587 (STARTTLS, then AUTH) and 465
+                  (implicit TLS, RFC 8314, then AUTH), IMAP 143
                   (STARTTLS) and 993, POP3 110 (STLS) and 995 on the hosts of
                   each service; SMTP 25 on each backup MX
     webmail       [{'host', 'address', 'url'}]  every webmail host, reached by
@@ -48,6 +49,7 @@ ENDPOINTS = {
     ),
     'submission': (
         ('submission', 'starttls', 587, ['AUTH']),
+        ('submission', 'implicit', 465, ['AUTH']),
     ),
     'imap': (
         ('imap', 'starttls', 143, ['IMAP4REV1']),

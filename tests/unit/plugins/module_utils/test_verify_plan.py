@@ -74,6 +74,18 @@ def test_probes_cover_each_service_on_its_hosts():
     assert ('mail1', 'imap', 'starttls') not in by
     assert ('mx2', 'smtp', 'none') in by and by[('mx2', 'smtp', 'none')]['service'] == 'backup_mx'
     assert by[('mail1', 'submission', 'starttls')]['capabilities'] == ['AUTH']
+    # submission is offered on 587 (STARTTLS) and 465 (implicit TLS, RFC 8314)
+    assert by[('mail1', 'submission', 'implicit')]['port'] == 465
+    assert ('mail2', 'submission', 'implicit') not in by
+
+
+def test_port_465_is_closed_where_submission_does_not_run_and_open_where_it_does():
+    p = plan(mail_cluster_services={'smtp': ['mail1'], 'submission': ['mail1'], 'imap': ['mail2']})
+    closed = set((c['host'], c['service'], c['port']) for c in p['closed'])
+    assert ('mail2', 'submission', 465) in closed and ('mail2', 'submission', 587) in closed
+    assert not [c for c in closed if c[0] == 'mail1' and c[2] in (465, 587)]
+    probes = set((x['host'], x['port']) for x in p['probes'])
+    assert ('mail1', 465) in probes and ('mail2', 465) not in probes
 
 
 def test_ports_of_services_a_primary_does_not_run_must_be_closed():
