@@ -18,7 +18,7 @@ molecule/_shared/tasks/attack.yml); with --lines, prints the lines
     attack_mail.py legit --user U --password P --as ADDR --rcpt R HOST:PORT:MODE...
                                                    the control of 4: sending as one's own address works
     attack_mail.py brute --user U --password P [--tries N] HOST
-                                                   5: wrong AUTH until the server says 4xx
+                                                   5: N wrong AUTH at once: the anvil limit answers 4xx
     attack_mail.py lmtp HOST...                    11: LMTP (port 24) from outside
 MODE is starttls (SMTP 25/587) or implicit (465, 993).
 """
@@ -32,6 +32,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 
 HELO = 'attacker.example.org'
 TIMEOUT = 10
@@ -158,51 +159,62 @@ def legit(host, port, mode, user, password, address, rcpt):
         _close(smtp)
 
 
-def brute(host, user, password, tries):
-    """5: wrong passwords on 587 until the server answers 4xx; refused only if it did and then refused the right one too.
+def _auth(smtp, user, password):
+    token = base64.b64encode(('\0%s\0%s' % (user, password)).encode()).decode()
+    code, msg = smtp.docmd('AUTH', 'PLAIN ' + token)
+    return code, '%d %s' % (code, msg.decode('utf-8', 'replace'))
 
-    Dovecot delays each failed AUTH from the same address more (up to 15 s, its auth penalty): the
-    timeout waits that out, so only a 4xx (Postfix's anvil limit) or a refused connection ends the run.
+
+def brute(host, user, password, tries):
+    """5: ``tries`` wrong passwords at once on 587, each on its own STARTTLS connection, as a guesser would;
+    refused only if Postfix's anvil limit answered some of them 4xx ("too many ...") and none was accepted,
+    and the right password is refused right after.
+
+    At once, because Dovecot delays each failed AUTH from one address more (its auth penalty), and Postfix
+    gives up waiting after 10 s (454): one guess after another never reaches the limit, so a sequential run
+    would be judged by Dovecot's brake, not anvil's.
     """
-    seen = []
-    limited = None
-    for attempt in range(1, tries + 1):
-        try:
-            smtp = _smtp(host, 587, 'starttls', AUTH_TIMEOUT)
-        except smtplib.SMTPResponseException as exc:  # e.g. 421 at connect: too many connections
-            limited = (attempt, '%d %s' % (exc.smtp_code, exc.smtp_error.decode('utf-8', 'replace')))
-            break
-        except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout) as exc:
-            return False, 'attempt %d: the attack could not run (%s: %s)' % (attempt, type(exc).__name__, exc)
-        try:
-            token = base64.b64encode(('\0%s\0%s-wrong%d' % (user, password, attempt)).encode()).decode()
-            code, msg = smtp.docmd('AUTH', 'PLAIN ' + token)
-            seen.append(code)
-            if code == 235:
-                return False, 'attempt %d: a wrong password was accepted' % attempt
-            if 400 <= code < 500:
-                limited = (attempt, '%d %s' % (code, msg.decode('utf-8', 'replace')))
-                break
-        except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout) as exc:
-            return False, 'attempt %d: the attack could not run (%s: %s)' % (attempt, type(exc).__name__, exc)
-        finally:
+    sessions, answers = [], []
+    try:
+        for attempt in range(1, tries + 1):
+            try:
+                sessions.append(_smtp(host, 587, 'starttls', AUTH_TIMEOUT))
+            except smtplib.SMTPResponseException as exc:  # 421 at connect: too many connections (anvil)
+                answers.append((exc.smtp_code, '%d %s' % (exc.smtp_code, exc.smtp_error.decode('utf-8', 'replace'))))
+        threads = [threading.Thread(target=lambda i, sm: answers.append(_guarded_auth(sm, user, '%s-wrong%d' % (password, i))),
+                                    args=(i, sm)) for i, sm in enumerate(sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for smtp in sessions:
             _close(smtp)
-    if limited is None:
-        return False, '%d wrong AUTH in a row, none limited (codes %s)' % (tries, sorted(set(seen)))
-    if 535 not in seen and 'too many' not in limited[1]:
-        return False, 'the attack could not run: no AUTH was answered 535 before %s' % limited[1]
-    # Past the limit even the right password gets nowhere: guessing has stopped.
+    codes = sorted(code for code, _text in answers)
+    if 235 in codes:
+        return False, 'a wrong password was accepted'
+    limited = [text for code, text in answers if 400 <= code < 500 and 'too many' in text.lower()]
+    if not limited:
+        return False, '%d wrong AUTH at once, none stopped by a rate limit (codes %s)' % (tries, codes)
     try:
         smtp = _smtp(host, 587, 'starttls', AUTH_TIMEOUT)
         try:
-            token = base64.b64encode(('\0%s\0%s' % (user, password)).encode()).decode()
-            code, msg = smtp.docmd('AUTH', 'PLAIN ' + token)
-            after = '%d %s' % (code, msg.decode('utf-8', 'replace'))
+            code, after = _auth(smtp, user, password)
         finally:
             _close(smtp)
-    except (smtplib.SMTPException, ConnectionError, socket.timeout) as exc:
-        code, after = 0, 'refused: %s' % exc
-    return code != 235, 'limited at attempt %d: %s; then the right password: %s' % (limited[0], limited[1], after)
+    except smtplib.SMTPResponseException as exc:
+        code, after = exc.smtp_code, '%d %s' % (exc.smtp_code, exc.smtp_error.decode('utf-8', 'replace'))
+    return code != 235, '%d wrong AUTH at once: codes %s, e.g. "%s"; then the right password: %s' % (
+        tries, codes, limited[0], after)
+
+
+def _guarded_auth(smtp, user, password):
+    try:
+        return _auth(smtp, user, password)
+    except smtplib.SMTPResponseException as exc:
+        return exc.smtp_code, '%d %s' % (exc.smtp_code, exc.smtp_error.decode('utf-8', 'replace'))
+    except (smtplib.SMTPException, OSError) as exc:
+        return 0, 'no answer: %s' % exc
 
 
 def lmtp(host):
@@ -263,7 +275,7 @@ def main():
     p = sub.add_parser('brute')
     p.add_argument('--user', required=True)
     p.add_argument('--password', required=True)
-    p.add_argument('--tries', type=int, default=30)
+    p.add_argument('--tries', type=int, default=15)
     p.add_argument('hosts', nargs='+')
     args = parser.parse_args()
 
@@ -303,7 +315,7 @@ def main():
         return 0 if all(o['accepted'] for o in out) else 1
     elif args.attack == 'brute':
         for host in args.hosts:
-            record(5, 'brute-force AUTH (%d wrong passwords at most) on %s:587' % (args.tries, host),
+            record(5, 'brute-force AUTH (%d wrong passwords at once) on %s:587' % (args.tries, host),
                    _guard(brute, host, args.user, args.password, args.tries))
     elif args.attack == 'lmtp':
         for host in args.hosts:
