@@ -84,6 +84,9 @@ options:
   tcp:
     description:
       - Query over TCP instead of UDP.
+      - Servers with response rate limiting (BIND C(rate-limit), as C(clustered.mail.bind_dns) sets up) drop most
+        identical UDP answers to one client beyond a few per second, so many C(queries) over UDP time out; TCP is
+        not rate-limited, and a server orders an rrset the same way over both.
     type: bool
     default: false
 requirements:
