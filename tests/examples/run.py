@@ -233,13 +233,27 @@ def secrets(inventory, lab_vars):
     for directory in (os.path.dirname(CURRENT['ca']),) if CURRENT.get('ca') else ():
         for name in sorted(os.listdir(directory)):
             path = os.path.join(directory, name)
-            if name.endswith('.crt') or not os.path.isfile(path):
-                continue  # certificates are public
+            if name.endswith(('.crt', '.csr')) or not os.path.isfile(path):
+                continue  # certificates and requests are public
             with open(path) as handle:
-                lines = [line.strip() for line in handle if line.strip() and not line.startswith('-----')]
+                text = handle.read()
+            lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith('-----')]
+            public = public_part(text)
             for number, line in enumerate(lines):
+                if line in public:
+                    continue  # a private key's PEM also carries its public key, which output may show
                 found['%s line %d' % (name, number + 1) if len(lines) > 1 else name] = line
     return dict((k, v) for k, v in found.items() if len(v) >= 8)  # nothing that short is a secret worth the name
+
+
+def public_part(text):
+    """The base64 of the public key inside a PEM private key ('' for anything else), lines joined."""
+    if 'PRIVATE KEY-----' not in text:
+        return ''
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_pem_private_key(text.encode(), password=None)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return ''.join(line for line in pem.decode().splitlines() if not line.startswith('-----'))
 
 
 def no_secret_in(shape, hosts, output, known):
