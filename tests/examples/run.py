@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Deploy every example inventory as a user would, with only the lab overrides.
 
-    python tests/examples/run.py [SHAPE ...]      (from lab/run-tests, or after `source lab/env.sh`)
+    python tests/examples/run.py [--slot N] [SHAPE ...]   (from lab/run-tests, or after `source lab/env.sh`)
 
 For each ``inventory.example/<shape>``, on fresh containers: ``site`` (converge
 and verify), ``site`` again (every host must report changed=0), and the
@@ -18,6 +18,9 @@ files are used as they are):
   machines this project runs on, so each one is mapped onto the lab network
   (172.30.80.0/24, fd00:30:80::/64) keeping its last part (192.0.2.11 ->
   172.30.80.11; 198.51.100.x -> 172.30.80.(100+x));
+- slots: ``--slot N`` (default 0) uses its own network 172.30.(80+N).0/24,
+  containers ``exN-<host>``, and volume, so that two runs of disjoint shapes
+  can go at once (lab/run-tests runs two);
 - the store: the data server exports, and the primaries bind-mount, a docker
   volume (no kernel NFS or CIFS client in a container, LAB.md);
 - the vault: the examples' ``vault_*_password_hash`` get a real hash;
@@ -44,21 +47,29 @@ sys.path.insert(0, os.path.join(ROOT, 'build', 'collections'))  # lab/env.sh lin
 from ansible_collections.clustered.mail.plugins.module_utils._webmail_login import Failure, login_and_list  # noqa: E402
 
 EXAMPLES = os.path.join(ROOT, 'inventory.example')
-NETWORK = 'clustered-mail-examples'
-SUBNET4, SUBNET6 = '172.30.80.0/24', 'fd00:30:80::/64'
-VOLUME = 'clustered-mail-examples-store'
+NETWORK = SUBNET4 = SUBNET6 = VOLUME = PREFIX = None  # set per slot by use_slot()
 PASSWORD = 'example-lab-pw'
 # SHA512-CRYPT of PASSWORD (doveadm pw -s SHA512-CRYPT), the "vault" of the lab
 HASH = None
 RUN_ARGS = ['--cap-add', 'SYS_ADMIN', '--cap-add', 'DAC_READ_SEARCH', '--cap-add', 'LINUX_IMMUTABLE',
             '--cap-add', 'NET_ADMIN', '--cgroupns=host', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro',
-            '--tmpfs', '/run', '--tmpfs', '/run/lock', '--tmpfs', '/tmp', '-v', VOLUME + ':/lab/store']
+            '--tmpfs', '/run', '--tmpfs', '/run/lock', '--tmpfs', '/tmp']
 LAB_VARS = {
     'storage_server_export_path': '/lab/store',
     'storage_mount_type': 'bind',
     'storage_mount_source': '/lab/store',
 }
 results = []
+
+
+def use_slot(slot):
+    """The lab network, subnets, volume and container prefix of one slot (see the module docstring)."""
+    global NETWORK, SUBNET4, SUBNET6, VOLUME, PREFIX
+    suffix = '-%d' % slot if slot else ''
+    NETWORK = 'clustered-mail-examples' + suffix
+    SUBNET4, SUBNET6 = '172.30.%d.0/24' % (80 + slot), 'fd00:30:%d::/64' % (80 + slot)
+    VOLUME = 'clustered-mail-examples-store' + suffix
+    PREFIX = 'ex%s-' % (slot or '')
 
 
 def say(message):
@@ -85,7 +96,7 @@ def lab_address(address):
     last = int(str(ip).rsplit('.', maxsplit=1)[-1])
     if ip in ipaddress.ip_network('198.51.100.0/24'):
         last += 100
-    return '172.30.80.%d' % last
+    return SUBNET4.rsplit('.', 1)[0] + '.%d' % last
 
 
 def example_hosts(inventory):
@@ -110,7 +121,7 @@ def example_hosts(inventory):
 
 
 def container(host):
-    return 'ex-' + host.split('.')[0]
+    return PREFIX + host.split('.')[0]
 
 
 def up(hosts, image):
@@ -125,7 +136,7 @@ def up(hosts, image):
         v6 = [a for a in mapped if ':' in a]
         argv = ['docker', 'run', '-d', '--name', container(host), '--hostname', host.split('.')[0],
                 '--network', NETWORK, '--ip', v4[0]] + (['--ip6', v6[0]] if v6 else []) + RUN_ARGS
-        run(argv + [image, '/lib/systemd/systemd'])
+        run(argv + ['-v', VOLUME + ':/lab/store', image, '/lib/systemd/systemd'])
     for host in hosts:
         for dummy in range(60):
             state = run(['docker', 'exec', container(host), 'systemctl', 'is-system-running'], check=False).stdout.strip()
@@ -480,6 +491,10 @@ CURRENT = {}
 
 def main(argv):
     global HASH
+    slot = 0
+    if argv[:1] == ['--slot']:
+        slot, argv = int(argv[1]), argv[2:]
+    use_slot(slot)
     HASH = run(['docker', 'run', '--rm', 'clustered-mail/mail:12', 'doveadm', 'pw', '-s', 'SHA512-CRYPT', '-p', PASSWORD]
                ).stdout.strip().replace('{SHA512-CRYPT}', '')
     plan = {
@@ -495,8 +510,11 @@ def main(argv):
                                'checks': [check_shape6_names, check_shape6_flow]},
     }
     wanted = argv or sorted(plan) + ['check-mode', 'bad-input']
-    # a new user's first run: no CA and no generated secrets yet
-    run(['sh', '-c', 'rm -rf %s/*/.clustered_mail_ca' % EXAMPLES])
+    # a new user's first run: no CA and no generated secrets yet (only in the
+    # inventories this run uses: another slot may be using the others)
+    uses = {'check-mode': ['4-base', '6-service-specific'], 'bad-input': ['6-service-specific']}
+    for shape in sorted(set(sum((uses.get(w, [w]) for w in wanted), []))):
+        run(['rm', '-rf', os.path.join(EXAMPLES, shape, '.clustered_mail_ca')])
     started = time.time()
     for shape in wanted:
         try:
