@@ -80,11 +80,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import copy
 import hashlib
 import re
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_dns_name, pop_name
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import is_dns_name, plain_copy, pop_name
 
 # Schemes that store the password itself, not a hash: refused, the inventory
 # contract says hashes only.
@@ -397,7 +396,7 @@ def apply_homes(model, homes):
     ``moved`` (True when the override is in force).
     """
     overrides = _home_overrides(homes)
-    result = copy.deepcopy(model)
+    result = plain_copy(model)
     if result.get('placement', 'none') == 'none':
         return result
     primaries = result['groups']['mail_primaries']

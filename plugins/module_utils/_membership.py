@@ -51,14 +51,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import ipaddress
 import json
 import os
 import tempfile
 import traceback
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import pop_name, serving_home
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import plain_copy, pop_name, serving_home
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
 
@@ -105,7 +104,7 @@ def rotation_model(model, drained):
     """A copy of ``model`` with the ``drained`` primaries out of rotation (see the module docstring)."""
     drained = set(drained or [])
     primaries = model['groups']['mail_primaries']
-    result = copy.deepcopy(model)
+    result = plain_copy(model)
     result['groups']['mail_primaries'] = [h for h in primaries if h not in drained]
     for service, members in model['services'].items():
         kept = [h for h in members if h not in drained]

@@ -6,10 +6,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections.abc import Mapping
+
 import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
-    ClusterError, build_cluster, cluster_errors, rendezvous_home,
+    ClusterError, build_cluster, cluster_errors, plain_copy, rendezvous_home,
 )
 from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
     HASH, inventory, set_all,
@@ -292,3 +294,31 @@ def test_several_primaries_without_a_data_server_are_refused_unless_the_store_is
     groups['mail_storage'] = []
     groups['mail_primaries'] = ['primary1']
     assert cluster_errors(hostvars, groups) == []
+
+
+class _LazyDict(Mapping):
+    """Stands for Ansible's lazy template containers: a Mapping that is not a dict."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getitem__(self, key):
+        value = self._data[key]
+        return _LazyDict(value) if isinstance(value, dict) else value
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+def test_plain_copy_gives_plain_independent_containers():
+    source = {'hosts': {'p1': {'addresses': ['192.0.2.1'], 'pair': ('a', 'b')}}, 'set': {1, 2}}
+    copied = plain_copy(_LazyDict(source))
+    assert copied == source
+    assert type(copied) is dict and type(copied['hosts']['p1']) is dict
+    assert type(copied['hosts']['p1']['pair']) is tuple
+    copied['hosts']['p1']['addresses'].append('192.0.2.2')
+    copied['set'].add(3)
+    assert source['hosts']['p1']['addresses'] == ['192.0.2.1'] and source['set'] == {1, 2}
