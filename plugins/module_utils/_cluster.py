@@ -77,11 +77,6 @@ import hashlib
 import ipaddress
 import re
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # Python 2.7 (sanity's import tests)
-    from collections import Mapping
-
 GROUPS = ('mail_dns', 'mail_storage', 'mail_primaries', 'mail_backup_mx', 'mail_webmail')
 # The services a primary can run (mail_cluster_services): inbound SMTP (MX), submission, IMAP, POP3.
 MAIL_SERVICES = ('smtp', 'submission', 'imap', 'pop3')
@@ -140,7 +135,7 @@ def plain_copy(value):
     templates and re-wraps every level: 0.3 s for one small cluster model,
     half a minute for a named.conf that asked for it per zone.
     """
-    if isinstance(value, Mapping):
+    if hasattr(value, 'items'):  # a dict or any mapping (no import: the health timer runs this without Ansible)
         return dict((key, plain_copy(item)) for key, item in value.items())
     if isinstance(value, tuple):
         return tuple(plain_copy(item) for item in value)
