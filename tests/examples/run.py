@@ -31,6 +31,7 @@ files are used as they are):
 
 from __future__ import absolute_import, division, print_function
 
+import base64
 import ipaddress
 import json
 import os
@@ -411,7 +412,11 @@ def bad_input():
     inventory = os.path.join(EXAMPLES, shape)
     hosts = example_hosts(inventory)
     workdir = tempfile.mkdtemp(prefix='examples-bad-')
-    lab, lab_vars = override(hosts, workdir, dict(vault_vars(inventory), mail_cluster_generate_secrets=False))
+    # Every other secret the controller would generate is given, so that the SMB password is the one missing
+    # (the preflight stops at the first host that refuses).
+    given = dict((name, base64.b64encode(os.urandom(32)).decode())
+                 for name in ('bind_dns_tsig_secret', 'bind_dns_transfer_secret', 'mail_cluster_health_password'))
+    lab, lab_vars = override(hosts, workdir, dict(vault_vars(inventory), mail_cluster_generate_secrets=False, **given))
     up(hosts, 'clustered-mail/mail:12')
     try:
         before = snapshot(hosts)
