@@ -61,6 +61,9 @@ LAB_VARS = {
     'storage_mount_source': '/lab/store',
 }
 results = []
+# The example inventories that the check-mode and bad-input checks run on.
+CHECK_MODE_SHAPES = ['4-base', '6-service-specific']  # a backup MX; service-specific primaries, webmail, SMB
+BAD_INPUT_SHAPE = '6-service-specific'
 
 
 def use_slot(slot):
@@ -408,7 +411,7 @@ sys.exit('not delivered to alice within 60 s')
 
 def bad_input():
     """Each refusal happens in the first play: changed=0 on every host, and the message names the fix."""
-    shape = '6-service-specific'
+    shape = BAD_INPUT_SHAPE
     inventory = os.path.join(EXAMPLES, shape)
     hosts = example_hosts(inventory)
     workdir = tempfile.mkdtemp(prefix='examples-bad-')
@@ -517,15 +520,15 @@ def main(argv):
     wanted = argv or sorted(plan) + ['check-mode', 'bad-input']
     # a new user's first run: no CA and no generated secrets yet (only in the
     # inventories this run uses: another slot may be using the others)
-    uses = {'check-mode': ['4-base', '6-service-specific'], 'bad-input': ['6-service-specific']}
+    uses = {'check-mode': CHECK_MODE_SHAPES, 'bad-input': [BAD_INPUT_SHAPE]}
     for shape in sorted(set(sum((uses.get(w, [w]) for w in wanted), []))):
         run(['rm', '-rf', os.path.join(EXAMPLES, shape, '.clustered_mail_ca')])
     started = time.time()
     for shape in wanted:
         try:
             if shape == 'check-mode':
-                check_mode('4-base')  # a backup MX
-                check_mode('6-service-specific')  # service-specific primaries, webmail, SMB
+                for each in CHECK_MODE_SHAPES:
+                    check_mode(each)
             elif shape == 'bad-input':
                 bad_input()
             else:
