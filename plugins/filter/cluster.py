@@ -18,7 +18,7 @@ from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     ClusterError, build_cluster, cluster_errors as _cluster_errors, public_model as _public_model,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import (
-    dns_errors as _dns_errors, dns_zones as _dns_zones, next_serial, zone_state,
+    dns_errors as _dns_errors, dns_zones as _dns_zones, next_serial, zone_serves, zone_state,
 )
 
 
@@ -63,7 +63,13 @@ def dns_serial(zone, previous='', today=None):
     if today is None:
         raise AnsibleFilterError('dns_serial needs today, e.g. now(utc=true, fmt="%Y%m%d")')
     state = zone_state(previous)
+    if zone_serves(zone, previous):  # named rewrote the file after updates, and serves what we would write
+        return state['serial']
     return next_serial(state['serial'], state['hash'], zone['hash'], today)
+
+
+def dns_zone_serves(zone, previous=''):
+    return zone_serves(zone, previous)
 
 
 class FilterModule(object):
@@ -75,4 +81,5 @@ class FilterModule(object):
             'dns_errors': dns_errors,
             'dns_zones': dns_zones,
             'dns_serial': dns_serial,
+            'dns_zone_serves': dns_zone_serves,
         }

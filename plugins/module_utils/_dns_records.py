@@ -44,6 +44,14 @@ API
     Reads back the header line the bind_dns zone template writes
     (``; clustered.mail zone=... serial=... hash=...``).
 
+``zone_serves(zone, text) -> bool``
+    True when ``text`` is a zone file that lost that header (named wrote it
+    back after dynamic updates: drain, undrain, move_user, the health timer)
+    and still holds exactly the zone's records, SOA serial aside. bind_dns
+    then leaves it as it is, so a drain followed by an undrain does not make
+    the next run rewrite the zone. Needs dnspython on the controller; without
+    it, or when the file cannot be read, the answer is False (rewrite).
+
 What is published (TTL ``ttl`` = mail_cluster_ttl for the rotating records):
 
 - every mail domain: NS (each mail_dns host), MX (``hosts``: each primary at
@@ -69,6 +77,17 @@ import json
 import re
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError, pop_name
+
+try:
+    import dns.exception
+    import dns.name
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.zone
+    HAS_DNSPYTHON = True
+except ImportError:  # then zone_serves answers False: a file named rewrote is written again
+    HAS_DNSPYTHON = False
 
 DEFAULT_SOA = {'refresh': 3600, 'retry': 600, 'expire': 1209600, 'minimum': 300}
 SOA_BOUNDS = {'refresh': (60, 2419200), 'retry': (60, 2419200), 'expire': (3600, 4838400), 'minimum': (0, 86400)}
@@ -457,3 +476,37 @@ def zone_state(text):
     # A file rewritten by named (dynamic updates) lost the header: keep its serial, force a new one.
     match = _SOA_SERIAL.search(text)
     return {'serial': int(match.group(1)) if match else None, 'hash': None}
+
+
+def _rrsets(zone_obj):
+    """{(owner, type): (ttl, set of rdata)} of a dnspython zone, the SOA serial set to 0."""
+    out = {}
+    for name, node in zone_obj.nodes.items():
+        for rdataset in node.rdatasets:
+            rdatas = set(rdataset)
+            if rdataset.rdtype == dns.rdatatype.SOA:
+                rdatas = set(rdata.replace(serial=0) for rdata in rdatas)
+            out[(name, rdataset.rdtype)] = (rdataset.ttl, rdatas)
+    return out
+
+
+def zone_serves(zone, text):
+    """True when a header-less zone file holds exactly ``zone``'s records (see the module docstring)."""
+    if not HAS_DNSPYTHON or not text or zone_state(text)['hash'] is not None:
+        return False
+    origin = dns.name.from_text(zone['name'])
+    try:
+        served = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=False)
+        wanted = dns.zone.Zone(origin, relativize=False)
+        soa = zone['soa']
+        records = [{'owner': '@', 'ttl': zone['ttl'], 'type': 'SOA',
+                    'value': '%s %s 0 %s %s %s %s' % (soa['mname'], soa['rname'], soa['refresh'], soa['retry'],
+                                                      soa['expire'], soa['minimum'])}] + list(zone['records'])
+        for record in records:
+            rdtype = dns.rdatatype.from_text(record['type'])
+            rdataset = wanted.find_rdataset(dns.name.from_text(record['owner'], origin), rdtype, create=True)
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, record['value'], origin=origin, relativize=False)
+            rdataset.add(rdata, record['ttl'])
+    except (dns.exception.DNSException, ValueError, KeyError):
+        return False
+    return _rrsets(served) == _rrsets(wanted)

@@ -17,7 +17,8 @@ F = FilterModule().filters()
 
 
 def test_filters_exposed():
-    assert set(F) == {'cluster_model', 'cluster_errors', 'public_model', 'dns_errors', 'dns_zones', 'dns_serial'}
+    assert set(F) == {'cluster_model', 'cluster_errors', 'public_model', 'dns_errors', 'dns_zones', 'dns_serial',
+                      'dns_zone_serves'}
 
 
 def test_model_and_zones_and_serial():
@@ -29,6 +30,18 @@ def test_model_and_zones_and_serial():
     assert serial == 2025030100
     header = '; clustered.mail zone=example.com serial=%d hash=%s\n' % (serial, zones[0]['hash'])
     assert F['dns_serial'](zones[0], header, '20250302') == serial
+    # named wrote the zone back after a drain and an undrain: same records, no header, its own serial
+    import dns.name
+    import dns.zone
+    soa = zones[0]['soa']
+    text = '@ %d IN SOA %s %s 2025030103 %d %d %d %d\n' % (zones[0]['ttl'], soa['mname'], soa['rname'], soa['refresh'],
+                                                         soa['retry'], soa['expire'], soa['minimum'])
+    text += ''.join('%s %d IN %s %s\n' % (r['owner'], r['ttl'], r['type'], r['value']) for r in zones[0]['records'])
+    dumped = dns.zone.from_text(text, origin=dns.name.from_text('example.com'), relativize=False).to_text()
+    assert F['dns_zone_serves'](zones[0], dumped)
+    assert F['dns_serial'](zones[0], dumped, '20250302') == 2025030103  # kept: the file is not rewritten
+    assert not F['dns_zone_serves'](zones[1], dumped)
+    assert F['dns_serial'](zones[1], dumped, '20250302') == 2025030200
 
 
 def test_errors_and_failures_name_the_variable():

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import build_cluster
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import (
-    DnsError, dns_errors, dns_zones, next_serial, reverse_zone_name, tsig_errors, zone_state,
+    DnsError, dns_errors, dns_zones, next_serial, reverse_zone_name, tsig_errors, zone_serves, zone_state,
 )
 from ansible_collections.clustered.mail.tests.unit.plugins.module_utils.cluster_fixtures import (
     HASH, inventory, set_all,
@@ -301,6 +301,100 @@ def test_zone_state():
     assert zone_state('') == {'serial': None, 'hash': None}
     dumped = '$ORIGIN .\n$TTL 3600\nexample.com IN SOA ns1.example.com. hostmaster.example.com. (\n 2025010107 ; serial\n'
     assert zone_state(dumped) == {'serial': 2025010107, 'hash': None}
+
+
+SMALL_ZONE = {
+    'name': 'example.com', 'kind': 'forward', 'ttl': 3600, 'hash': 'b' * 64,
+    'soa': {'mname': 'ns1.example.com.', 'rname': 'hostmaster.example.com.',
+            'refresh': 3600, 'retry': 600, 'expire': 1209600, 'minimum': 300},
+    'records': [
+        {'owner': '@', 'ttl': 3600, 'type': 'NS', 'value': 'ns1.example.com.'},
+        {'owner': '@', 'ttl': 60, 'type': 'MX', 'value': '10 primary1.example.com.'},
+        {'owner': '@', 'ttl': 60, 'type': 'MX', 'value': '10 primary2.example.com.'},
+        {'owner': '@', 'ttl': 3600, 'type': 'TXT', 'value': '"v=spf1 mx -all"'},
+        {'owner': 'mail', 'ttl': 60, 'type': 'A', 'value': '192.0.2.11'},
+        {'owner': 'mail', 'ttl': 60, 'type': 'A', 'value': '192.0.2.12'},
+        {'owner': 'mail', 'ttl': 60, 'type': 'AAAA', 'value': '2001:db8::11'},
+        {'owner': 'ns1', 'ttl': 3600, 'type': 'A', 'value': '192.0.2.53'},
+        {'owner': 'primary1', 'ttl': 60, 'type': 'A', 'value': '192.0.2.11'},
+        {'owner': 'primary2', 'ttl': 60, 'type': 'A', 'value': '192.0.2.12'},
+        {'owner': 'alice.pop', 'ttl': 60, 'type': 'CNAME', 'value': 'primary2.example.com.'},
+    ],
+}
+
+# What `rndc freeze` leaves after dynamic updates (named 9.18's relative
+# masterfile style): no header, the served serial, names relative to $ORIGIN.
+NAMED_DUMP = """$ORIGIN .
+$TTL 3600	; 1 hour
+example.com		IN SOA	ns1.example.com. hostmaster.example.com. (
+				2025010103 ; serial
+				3600       ; refresh (1 hour)
+				600        ; retry (10 minutes)
+				1209600    ; expire (2 weeks)
+				300        ; minimum (5 minutes)
+				)
+			NS	ns1.example.com.
+$TTL 60	; 1 minute
+			MX	10 primary1.example.com.
+			MX	10 primary2.example.com.
+$TTL 3600	; 1 hour
+			TXT	"v=spf1 mx -all"
+$ORIGIN example.com.
+$TTL 60	; 1 minute
+alice.pop		CNAME	primary2
+mail			A	192.0.2.11
+			A	192.0.2.12
+			AAAA	2001:DB8:0:0:0:0:0:11
+$TTL 3600	; 1 hour
+ns1			A	192.0.2.53
+$TTL 60	; 1 minute
+primary1		A	192.0.2.11
+primary2		A	192.0.2.12
+"""
+
+
+def test_zone_serves_a_file_named_wrote_back_with_the_same_records():
+    # a drain then an undrain: named rewrote the file (no header, serial +3), the records are ours
+    assert zone_serves(SMALL_ZONE, NAMED_DUMP)
+    assert zone_state(NAMED_DUMP) == {'serial': 2025010103, 'hash': None}
+
+
+@pytest.mark.parametrize('edit', [
+    ('\t\t\tA\t192.0.2.12\n', ''),  # a primary still drained out of the mail name
+    ('primary2\t\tA\t192.0.2.12', 'primary2\t\tA\t192.0.2.13'),  # another address
+    ('alice.pop\t\tCNAME\tprimary2', 'alice.pop\t\tCNAME\tprimary1'),  # a moved home
+    ('$TTL 60\t; 1 minute\nalice', '$TTL 300\nalice'),  # another TTL
+    ('600        ; retry', '900        ; retry'),  # another SOA timer
+    ('ns1\t\t\tA\t192.0.2.53\n', 'ns1\t\t\tA\t192.0.2.53\nextra\t\t\tA\t192.0.2.99\n'),  # one more
+])
+def test_zone_serves_refuses_any_other_record_set(edit):
+    assert edit[0] in NAMED_DUMP
+    assert not zone_serves(SMALL_ZONE, NAMED_DUMP.replace(edit[0], edit[1], 1))
+
+
+def test_zone_serves_leaves_headed_empty_and_unreadable_files_to_the_hash():
+    headed = '; clustered.mail zone=example.com serial=2025010101 hash=%s\n' % ('b' * 64) + NAMED_DUMP
+    assert not zone_serves(SMALL_ZONE, headed)  # our own file: the content hash decides
+    assert not zone_serves(SMALL_ZONE, '')
+    assert not zone_serves(SMALL_ZONE, 'example.com IN SOA (((')
+    assert not zone_serves(dict(SMALL_ZONE, records=[{'owner': '@', 'ttl': 60, 'type': 'MX', 'value': 'bad'}]),
+                           NAMED_DUMP)
+
+
+def test_zone_serves_every_derived_zone_once_named_rewrote_it():
+    # every zone of the full model, written back by named in another layout, is recognised
+    import dns.name
+    import dns.zone
+    for zone in dns_zones(model(mail_cluster_domains=['example.com', 'example.org'])):
+        soa = zone['soa']
+        ours = '$ORIGIN %s.\n@ %d IN SOA %s %s 2025010107 %d %d %d %d\n' % (
+            zone['name'], zone['ttl'], soa['mname'], soa['rname'], soa['refresh'], soa['retry'], soa['expire'],
+            soa['minimum'])
+        ours += ''.join('%s %d IN %s %s\n' % (r['owner'], r['ttl'], r['type'], r['value']) for r in zone['records'])
+        origin = dns.name.from_text(zone['name'])
+        rewritten = dns.zone.from_text(ours, origin=origin, relativize=False).to_text()
+        assert zone_serves(zone, rewritten), zone['name']
+        assert not zone_serves(dict(zone, records=zone['records'][1:]), rewritten), zone['name']
 
 
 def _key(var, name, secret, algorithm='hmac-sha256'):
