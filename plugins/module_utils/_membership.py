@@ -51,25 +51,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import json
 import os
 import tempfile
 import traceback
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import plain_copy, pop_name, serving_home
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import DnsQueryError, normalise, query, records
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
 
 try:
     import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
     import dns.query
     import dns.rcode
-    import dns.rdataclass
-    import dns.rdatatype
     import dns.tsig
     import dns.update
     HAS_DNSPYTHON = True
@@ -90,14 +85,6 @@ class MembershipError(ValueError):
 
 def _fqdn(zone, owner):
     return zone if owner == '@' else '%s.%s' % (owner, zone)
-
-
-def normalise(rtype, value):
-    """Presentation text comparable between the derivation and DNS answers."""
-    value = ' '.join(str(value).split())
-    if rtype in ('A', 'AAAA'):
-        return str(ipaddress.ip_address(value))
-    return value.lower().rstrip('.') + '.'
 
 
 def rotation_model(model, drained):
@@ -334,23 +321,13 @@ class DnsClient(object):
         self.key = dns.tsig.Key(key_name, key_secret, key_algorithm) if key_secret else None
 
     def rrset(self, name, rtype):
-        query = dns.message.make_query(name.rstrip('.') + '.', rtype)
-        query.flags &= ~dns.flags.RD
         try:
-            response = dns.query.tcp(query, self.server, timeout=self.timeout, port=self.port)
-        except (dns.exception.DNSException, OSError) as exc:
-            raise MembershipError('query %s %s at %s failed: %s' % (name, rtype, self.server, exc))
-        rcode = response.rcode()
-        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            raise MembershipError('%s answered %s for %s %s' % (self.server, dns.rcode.to_text(rcode), name, rtype))
-        if not response.flags & dns.flags.AA:
-            raise MembershipError('%s is not authoritative for %s: point server at the DNS primary' % (self.server, name))
-        qname = dns.name.from_text(name.rstrip('.') + '.')
-        wanted = dns.rdatatype.from_text(rtype)
-        for rrset in response.answer:
-            if rrset.name == qname and rrset.rdtype == wanted and rrset.rdclass == dns.rdataclass.IN:
-                return sorted(normalise(rtype, r.to_text()) for r in rrset)
-        return []
+            response = query(self.server, name, rtype, port=self.port, timeout=self.timeout, tcp=True, nxdomain=True)
+        except DnsQueryError as exc:
+            if 'not authoritative' in str(exc):
+                raise MembershipError('%s: point server at the DNS primary' % exc)
+            raise MembershipError(str(exc))
+        return sorted(records(response, name, rtype) or [])
 
     def served(self, model):
         result = {}

@@ -157,21 +157,16 @@ failed_checks:
 """
 
 import ipaddress
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
+    DNSPYTHON_IMPORT_ERROR, DnsQueryError, fqdn, normalise, query,
+)
 
-DNSPYTHON_IMPORT_ERROR = None
 try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
     import dns.rdatatype
 except ImportError:
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+    pass  # DNSPYTHON_IMPORT_ERROR says so
 
 
 class Asker(object):
@@ -191,23 +186,10 @@ class Asker(object):
         return self.cache[key]
 
     def _ask(self, server, name, rdtype):
-        query = dns.message.make_query(name, rdtype)
-        query.flags &= ~dns.flags.RD
         try:
-            if self.tcp:
-                response = dns.query.tcp(query, server, timeout=self.timeout, port=self.port)
-            else:
-                response = dns.query.udp(query, server, timeout=self.timeout, port=self.port)
-                if response.flags & dns.flags.TC:
-                    response = dns.query.tcp(query, server, timeout=self.timeout, port=self.port)
-        except dns.exception.Timeout:
-            return {}, 'no answer from %s within %ss for %s %s' % (server, self.timeout, name, rdtype)
-        except (dns.exception.DNSException, OSError) as exc:
-            return {}, 'query %s %s at %s failed: %s' % (name, rdtype, server, exc)
-        if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            return {}, '%s answered %s for %s %s' % (server, dns.rcode.to_text(response.rcode()), name, rdtype)
-        if not response.flags & dns.flags.AA:
-            return {}, '%s is not authoritative for %s (no AA flag)' % (server, name)
+            response = query(server, name, rdtype, port=self.port, timeout=self.timeout, tcp=self.tcp, nxdomain=True)
+        except DnsQueryError as exc:
+            return {}, str(exc)
         rrsets = {}
         for rrset in response.answer:
             owner = rrset.name.to_text().lower()
@@ -215,22 +197,6 @@ class Asker(object):
             records = sorted(normalise(rtype, rdata.to_text()) for rdata in rrset)
             rrsets[(owner, rtype)] = (rrset.ttl, records)
         return rrsets, None
-
-
-def fqdn(name):
-    return name.rstrip('.').lower() + '.'
-
-
-def normalise(rdtype, text):
-    text = ' '.join(str(text).split())
-    if rdtype in ('A', 'AAAA'):
-        try:
-            return str(ipaddress.ip_address(text))
-        except ValueError:
-            return text
-    if rdtype in ('MX', 'NS', 'PTR', 'SRV', 'CNAME', 'SOA'):
-        return text.lower()
-    return text
 
 
 class Checker(object):
@@ -306,7 +272,7 @@ class Checker(object):
                 self.add('ptr', str(ip), server, False, error or '%s has no PTR for %s' % (server, ip))
                 continue
             for target in targets:
-                back, error = self.addresses_of(server, target)
+                back, error = self.addresses_of(server, fqdn(target))
                 ok = error is None and str(ip) in back
                 self.add('ptr', str(ip), server, ok, '%s PTR %s %s' % (
                     pointer, target, error or ('resolves back to %s' % ip if ok else 'resolves to %s, not %s' % (', '.join(back) or 'nothing', ip))))

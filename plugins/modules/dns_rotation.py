@@ -33,9 +33,11 @@ options:
   type:
     description:
       - The record type to query.
+      - V(CNAME) asks for the alias itself (one record, so no rotation is checked); with O(expected) and C(until),
+        it waits for a CNAME to name a new target (as the C(clustered.mail.move_user) playbook does).
     type: str
     default: A
-    choices: [A, AAAA, MX, NS, TXT, PTR, SRV]
+    choices: [A, AAAA, MX, NS, TXT, PTR, SRV, CNAME]
   servers:
     description:
       - The authoritative servers to ask, as IP addresses. Each is checked on its own.
@@ -66,8 +68,9 @@ options:
     choices: [cyclic, random, fixed, any]
   expected:
     description:
-      - The record set expected, in presentation form without trailing dots (for example V(192.0.2.11) or
-        V(10 mail.example.com)). Order does not matter. IP addresses are compared in normalised form.
+      - The record set expected, in presentation form (for example V(192.0.2.11) or V(10 mail.example.com)). Order
+        does not matter. IP addresses are compared in normalised form, names in lower case and absolute (the trailing
+        dot may be left out; the answers report it).
       - When omitted, only the rotation and the stability of the set are checked.
     type: list
     elements: str
@@ -186,66 +189,11 @@ servers:
 
 import ipaddress
 import math
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-DNSPYTHON_IMPORT_ERROR = None
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdataclass
-    import dns.rdatatype
-except ImportError:
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
-
-
-def normalise(rdtype, text):
-    """Presentation text comparable across answers and with user input."""
-    text = ' '.join(str(text).split())
-    if rdtype in ('A', 'AAAA'):
-        try:
-            return str(ipaddress.ip_address(text))
-        except ValueError:
-            return text
-    if rdtype in ('MX', 'NS', 'PTR', 'SRV', 'CNAME'):
-        return text.lower().rstrip('.')
-    return text
-
-
-def ask(server, name, rdtype, port, timeout, tcp):
-    """One non-recursive query; returns the records of the answer in order, or raises ValueError with context."""
-    query = dns.message.make_query(name, rdtype)
-    query.flags &= ~dns.flags.RD
-    try:
-        if tcp:
-            response = dns.query.tcp(query, server, timeout=timeout, port=port)
-        else:
-            response = dns.query.udp(query, server, timeout=timeout, port=port)
-            if response.flags & dns.flags.TC:
-                response = dns.query.tcp(query, server, timeout=timeout, port=port)
-    except dns.exception.Timeout:
-        raise ValueError('no answer from %s within %ss for %s %s' % (server, timeout, name, rdtype))
-    except (dns.exception.DNSException, OSError) as exc:
-        raise ValueError('query %s %s at %s failed: %s' % (name, rdtype, server, exc))
-    rcode = response.rcode()
-    if rcode != dns.rcode.NOERROR:
-        raise ValueError('%s answered %s for %s %s' % (server, dns.rcode.to_text(rcode), name, rdtype))
-    if not response.flags & dns.flags.AA:
-        raise ValueError('%s is not authoritative for %s (no AA flag)' % (server, name))
-    qname = dns.name.from_text(name)
-    wanted = dns.rdatatype.from_text(rdtype)
-    for rrset in response.answer:
-        if rrset.name == qname and rrset.rdtype == wanted and rrset.rdclass == dns.rdataclass.IN:
-            return [normalise(rdtype, rdata.to_text()) for rdata in rrset]
-    for rrset in response.answer:
-        if rrset.name == qname and rrset.rdtype == dns.rdatatype.CNAME:
-            raise ValueError('%s: %s is a CNAME, not %s records' % (server, name, rdtype))
-    raise ValueError('%s has no %s records for %s' % (server, rdtype, name))
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
+    DNSPYTHON_IMPORT_ERROR, DnsQueryError, ask, fqdn, normalise,
+)
 
 
 def chi_square_p(statistic, df):
@@ -356,7 +304,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str', required=True),
-            type=dict(type='str', default='A', choices=['A', 'AAAA', 'MX', 'NS', 'TXT', 'PTR', 'SRV']),
+            type=dict(type='str', default='A', choices=['A', 'AAAA', 'MX', 'NS', 'TXT', 'PTR', 'SRV', 'CNAME']),
             servers=dict(type='list', elements='str', required=True),
             port=dict(type='int', default=53),
             queries=dict(type='int', default=12),
@@ -380,7 +328,7 @@ def main():
             ipaddress.ip_address(server)
         except ValueError:
             module.fail_json(msg='servers: %r is not an IP address; query authoritative servers by address' % server)
-    name = p['name'].rstrip('.') + '.'
+    name = fqdn(p['name'])
     reports = []
     failed = []
     for server in p['servers']:
@@ -389,7 +337,7 @@ def main():
         for dummy in range(p['queries']):
             try:
                 answers.append(ask(server, name, p['type'], p['port'], p['timeout'], p['tcp']))
-            except ValueError as exc:
+            except DnsQueryError as exc:
                 error = str(exc)
                 break
         report = analyse(answers, p['type'], p['expected'], p['order'], p['min_p_value'])

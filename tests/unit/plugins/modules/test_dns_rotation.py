@@ -100,7 +100,7 @@ def test_fixed_and_any(monkeypatch):
 def test_mx_type_and_normalisation(monkeypatch):
     result = run(monkeypatch, servers(), name='example.com.', type='MX', expected=['10 P1.example.com.', '10 p2.example.com'])
     assert not result['failed']
-    assert result['servers'][0]['answer_set'] == ['10 p1.example.com', '10 p2.example.com']
+    assert result['servers'][0]['answer_set'] == ['10 p1.example.com.', '10 p2.example.com.']  # names absolute
 
 
 def test_single_record_needs_no_rotation(monkeypatch):
@@ -128,6 +128,21 @@ def test_missing_name_and_cname(monkeypatch):
     fake.data[NS1][('alias.example.com.', 'CNAME')] = (60, ['mail.example.com.'])
     result = run(monkeypatch, fake, name='alias.example.com', servers=[NS1])
     assert result['failed'] and 'alias.example.com. is a CNAME' in result['msg']
+
+
+def test_cname_is_asked_for_itself(monkeypatch):
+    # move_user waits with it until every server names the new home
+    fake = servers()
+    fake.data[NS1][('alice.pop.example.com.', 'CNAME')] = (60, ['P2.example.com.'])
+    fake.data[NS2][('alice.pop.example.com.', 'CNAME')] = (60, ['p1.example.com.'])
+    result = run(monkeypatch, fake, name='alice.pop.example.com', type='CNAME', expected=['p2.example.com.'],
+                 order='any', queries=2)
+    assert result['servers'][0]['answer_set'] == ['p2.example.com.'] and result['servers'][0]['failures'] == []
+    assert result['failed'] and '192.0.2.2: the record set is wrong: missing p2.example.com., unexpected p1.example.com.' \
+        in result['msg']
+    fake.data[NS2][('alice.pop.example.com.', 'CNAME')] = (60, ['p2.example.com.'])
+    assert not run(monkeypatch, fake, name='alice.pop.example.com', type='CNAME', expected=['p2.example.com'],
+                   order='any', queries=2)['failed']
 
 
 @pytest.mark.parametrize('args, fragment', [
