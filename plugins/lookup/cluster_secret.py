@@ -24,8 +24,8 @@ description:
     (C(mail_cluster_health_password)). Any other name reads C(mail_cluster_<name>).
   - With C(mail_cluster_generate_secrets=false) in the inventory, a secret the inventory does not set is an error
     naming its variable, for sites that keep every secret in a vault.
-  - The default directory is the one of the cluster CA, C(.clustered_mail_ca) beside the inventory, so the secrets
-    and the CA are kept, backed up and removed together.
+  - The default directory is the one of the cluster CA, C(cluster_ca_dir) when the inventory sets it, else
+    C(.clustered_mail_ca) beside the inventory, so the secrets and the CA are kept, backed up and removed together.
 options:
   _terms:
     description: Names of secrets, such as C(tsig_secret) or C(health_password) (letters, digits and underscores).
@@ -33,7 +33,7 @@ options:
     type: list
     elements: str
   dir:
-    description: Controller directory of the generated secrets; default C(<inventory_dir>/.clustered_mail_ca).
+    description: Controller directory of the generated secrets; default C(cluster_ca_dir), else C(<inventory_dir>/.clustered_mail_ca).
     type: path
   length:
     description: Length of a generated secret (letters and digits; the TSIG secrets are always 64 random bytes, base64).
@@ -102,10 +102,17 @@ def _random(length):
 
 class LookupModule(LookupBase):
 
+    def _ca_dir(self, variables):
+        """cluster_ca_dir when the inventory moves the CA (AWX: a path that outlives the job), else None."""
+        ca_dir = variables.get('cluster_ca_dir')
+        if isinstance(ca_dir, str) and self._templar:
+            ca_dir = self._templar.template(ca_dir)
+        return str(ca_dir) if ca_dir else None
+
     def run(self, terms, variables=None, **kwargs):
         variables = variables or {}
         self.set_options(var_options=variables, direct=kwargs)
-        directory = self.get_option('dir') or os.path.join(
+        directory = self.get_option('dir') or self._ca_dir(variables) or os.path.join(
             variables.get('inventory_dir') or variables.get('playbook_dir') or '.', '.clustered_mail_ca')
         result = []
         for name in terms:

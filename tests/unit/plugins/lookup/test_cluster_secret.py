@@ -35,6 +35,16 @@ def test_tsig_secret_is_generated_once_as_64_bytes_of_base64(tmp_path):
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
 
 
+def test_secrets_follow_the_ca_when_the_inventory_moves_it(tmp_path):
+    # AWX: the job's container is thrown away; cluster_ca_dir points at a path that persists
+    moved = tmp_path / 'persistent' / 'ca'
+    secret = run(tmp_path, 'health_password', cluster_ca_dir=str(moved))
+    assert (moved / 'health_password').read_text().strip() == secret
+    assert not (tmp_path / '.clustered_mail_ca').exists()
+    assert run(tmp_path, 'health_password', cluster_ca_dir=str(moved)) == secret
+    assert run(tmp_path, 'health_password') != secret  # without it, beside the inventory
+
+
 def test_transfer_and_update_keys_are_two_secrets(tmp_path):
     update = run(tmp_path, 'tsig_secret')
     transfer = run(tmp_path, 'transfer_secret')
