@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test demo lab-down unit lint sanity current build syntax molecule bench
+.PHONY: help setup test demo lab-down unit lint sanity current build ee syntax molecule bench
 
 help:
 	@echo "make demo      deploy and verify a whole cluster in local containers"
@@ -11,6 +11,7 @@ help:
 	@echo "make lab-down  remove the demo containers, network and volumes"
 	@echo "make unit|lint|sanity|build|syntax   one step of make test"
 	@echo "make current   unit and sanity under the newest ansible-core (.venv-current)"
+	@echo "make ee        the execution environment's build context in build/ee (execution-environment.yml)"
 	@echo "make molecule [SCENARIO=name]       molecule scenarios (all by default)"
 	@echo "make bench     measure converge time, mail throughput, drain, rotation (bench/README.md)"
 
@@ -26,7 +27,7 @@ demo:
 lab-down:
 	lab/demo.sh down
 
-unit lint sanity current build syntax:
+unit lint sanity current build ee syntax:
 	lab/setup venv
 	lab/run-tests $@
 
