@@ -38,6 +38,13 @@ API
 ``ask(server, name, rdtype, port=53, timeout=3.0, tcp=False) -> list``
     ``query`` then ``records``; raises ``DnsQueryError`` when there are none,
     saying whether the name is a CNAME instead.
+
+``QUERY_ARGUMENTS``
+    The argument spec the modules share for ``servers``, ``port``,
+    ``timeout`` and ``tcp``.
+
+``servers_error(servers) -> str | None``
+    Why ``servers`` cannot be asked (none given, or one is not an IP address).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -65,8 +72,28 @@ except ImportError:  # the modules report missing_required_lib('dnspython') with
 ENDS_WITH_NAME = ('CNAME', 'MX', 'NS', 'PTR', 'SRV')
 
 
+QUERY_ARGUMENTS = dict(
+    servers=dict(type='list', elements='str', required=True),
+    port=dict(type='int', default=53),
+    timeout=dict(type='float', default=3),
+    tcp=dict(type='bool', default=False),
+)
+
+
 class DnsQueryError(ValueError):
     """A query that got no usable answer; the message names the server, the name and the type."""
+
+
+def servers_error(servers):
+    """Why the authoritative servers cannot be asked, or None."""
+    if not servers:
+        return 'servers: give at least one authoritative server address'
+    for server in servers:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            return 'servers: %r is not an IP address; query authoritative servers by address' % server
+    return None
 
 
 def fqdn(name):

@@ -26,13 +26,8 @@ author:
 extends_documentation_fragment:
   - clustered.mail.attributes
   - clustered.mail.attributes.read_only
+  - clustered.mail.dns_query
 options:
-  servers:
-    description:
-      - The authoritative servers, as IP addresses.
-    type: list
-    elements: str
-    required: true
   zones:
     description:
       - Zones whose SOA serial must be the same on every server.
@@ -73,23 +68,6 @@ options:
       - The largest TTL allowed on the RRsets looked at by the O(records) and O(mx_domains) checks
         (the rotating records); not checked when omitted.
     type: int
-  port:
-    description:
-      - The DNS port of the servers.
-    type: int
-    default: 53
-  timeout:
-    description:
-      - Timeout of each query, in seconds.
-    type: float
-    default: 3
-  tcp:
-    description:
-      - Query over TCP instead of UDP.
-    type: bool
-    default: false
-requirements:
-  - dnspython
 notes:
   - Secondaries follow the primary after NOTIFY and a transfer; use C(retries)/C(until) on the task when checking
     right after a change.
@@ -160,7 +138,7 @@ import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
-    DNSPYTHON_IMPORT_ERROR, DnsQueryError, fqdn, normalise, query,
+    DNSPYTHON_IMPORT_ERROR, QUERY_ARGUMENTS, DnsQueryError, servers_error, fqdn, normalise, query,
 )
 
 try:
@@ -296,7 +274,7 @@ class Checker(object):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            servers=dict(type='list', elements='str', required=True),
+            QUERY_ARGUMENTS,
             zones=dict(type='list', elements='str', default=[]),
             records=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True),
@@ -305,22 +283,14 @@ def main():
             addresses=dict(type='list', elements='str', default=[]),
             mx_domains=dict(type='list', elements='str', default=[]),
             max_ttl=dict(type='int'),
-            port=dict(type='int', default=53),
-            timeout=dict(type='float', default=3),
-            tcp=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     if DNSPYTHON_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('dnspython'), exception=DNSPYTHON_IMPORT_ERROR)
     p = module.params
-    if not p['servers']:
-        module.fail_json(msg='servers: give at least one authoritative server address')
-    for server in p['servers']:
-        try:
-            ipaddress.ip_address(server)
-        except ValueError:
-            module.fail_json(msg='servers: %r is not an IP address; query authoritative servers by address' % server)
+    if servers_error(p['servers']):
+        module.fail_json(msg=servers_error(p['servers']))
     for record in p['records']:
         record['type'] = record['type'].upper()
         try:

@@ -24,6 +24,7 @@ author:
 extends_documentation_fragment:
   - clustered.mail.attributes
   - clustered.mail.attributes.read_only
+  - clustered.mail.dns_query
 options:
   name:
     description:
@@ -38,17 +39,6 @@ options:
     type: str
     default: A
     choices: [A, AAAA, MX, NS, TXT, PTR, SRV, CNAME]
-  servers:
-    description:
-      - The authoritative servers to ask, as IP addresses. Each is checked on its own.
-    type: list
-    elements: str
-    required: true
-  port:
-    description:
-      - The DNS port of the servers.
-    type: int
-    default: 53
   queries:
     description:
       - How many queries to send to each server (at least 2).
@@ -79,21 +69,6 @@ options:
       - For O(order=random), the smallest acceptable p-value of the chi-square test of the first position.
     type: float
     default: 0.001
-  timeout:
-    description:
-      - Timeout of each query, in seconds.
-    type: float
-    default: 3
-  tcp:
-    description:
-      - Query over TCP instead of UDP.
-      - Servers with response rate limiting (BIND C(rate-limit), as C(clustered.mail.bind_dns) sets up) drop most
-        identical UDP answers to one client beyond a few per second, so many C(queries) over UDP time out; TCP is
-        not rate-limited, and a server orders an rrset the same way over both.
-    type: bool
-    default: false
-requirements:
-  - dnspython
 notes:
   - Run it close to the servers (for example C(delegate_to) a client host), since every query goes to the servers directly.
   - Other clients querying the same name at the same time can make a V(cyclic) server look irregular.
@@ -187,12 +162,11 @@ servers:
       sample: []
 """
 
-import ipaddress
 import math
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
-    DNSPYTHON_IMPORT_ERROR, DnsQueryError, ask, fqdn, normalise,
+    DNSPYTHON_IMPORT_ERROR, QUERY_ARGUMENTS, DnsQueryError, servers_error, ask, fqdn, normalise,
 )
 
 
@@ -303,16 +277,13 @@ def analyse(answers, rdtype, expected, order, min_p_value):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            QUERY_ARGUMENTS,
             name=dict(type='str', required=True),
             type=dict(type='str', default='A', choices=['A', 'AAAA', 'MX', 'NS', 'TXT', 'PTR', 'SRV', 'CNAME']),
-            servers=dict(type='list', elements='str', required=True),
-            port=dict(type='int', default=53),
             queries=dict(type='int', default=12),
             order=dict(type='str', default='cyclic', choices=['cyclic', 'random', 'fixed', 'any']),
             expected=dict(type='list', elements='str'),
             min_p_value=dict(type='float', default=0.001),
-            timeout=dict(type='float', default=3),
-            tcp=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -321,13 +292,8 @@ def main():
     p = module.params
     if p['queries'] < 2:
         module.fail_json(msg='queries=%d: at least 2 queries are needed to observe a rotation' % p['queries'])
-    if not p['servers']:
-        module.fail_json(msg='servers: give at least one authoritative server address')
-    for server in p['servers']:
-        try:
-            ipaddress.ip_address(server)
-        except ValueError:
-            module.fail_json(msg='servers: %r is not an IP address; query authoritative servers by address' % server)
+    if servers_error(p['servers']):
+        module.fail_json(msg=servers_error(p['servers']))
     name = fqdn(p['name'])
     reports = []
     failed = []
