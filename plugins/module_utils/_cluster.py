@@ -104,7 +104,7 @@ CLUSTER_DEFAULTS = {
     'mail_cluster_users': [],
     'mail_cluster_placement': 'hash',
     'mail_cluster_spf': 'v=spf1 mx -all',
-    'mail_cluster_dmarc': 'v=DMARC1; p=quarantine',
+    'mail_cluster_dmarc': 'v=DMARC1; p=none',
     'mail_cluster_hostmaster': None,
     'mail_cluster_reverse_zones': None,
     'mail_cluster_vmail_uid': 5000,
@@ -549,6 +549,8 @@ def _collect(hostvars, groups, cluster_vars):
     for var in ('mail_cluster_spf', 'mail_cluster_dmarc'):
         if not isinstance(cv[var], str):
             errors.append('%s=%r on all: must be a string (empty to publish no record)' % (var, cv[var]))
+    if isinstance(cv['mail_cluster_dmarc'], str):
+        errors.extend(_dmarc_errors(cv['mail_cluster_dmarc']))
     for var in ('mail_cluster_vmail_uid', 'mail_cluster_vmail_gid'):
         _int_in(errors, var, cv[var], 1, 4294967294)
     store = cv['mail_cluster_store_path']
@@ -584,6 +586,28 @@ def _collect(hostvars, groups, cluster_vars):
         'users': users,
     }
     return model, errors
+
+
+def _dmarc_errors(record):
+    """RFC 7489 section 6.3: v=DMARC1 first, then p=. Until the cluster signs with DKIM, only p=none: forwarded
+    mail loses SPF alignment, and with neither aligned it fails DMARC, so quarantine or reject would send our own
+    users' forwarded mail to spam at the receivers."""
+    if not record:
+        return []
+    tags = [t.strip() for t in record.split(';') if t.strip()]
+    pairs = [t.partition('=') for t in tags]
+    if not pairs or pairs[0][0].strip() != 'v' or pairs[0][2].strip() != 'DMARC1':
+        return ['mail_cluster_dmarc=%r on all: a DMARC record starts with v=DMARC1, e.g. "v=DMARC1; p=none"'
+                ' (empty to publish none)' % (record,)]
+    policy = dict((k.strip().lower(), v.strip().lower()) for k, _eq, v in pairs[1:])
+    if policy.get('p') not in ('none', 'quarantine', 'reject'):
+        return ['mail_cluster_dmarc=%r on all: the second tag must be p=none, p=quarantine or p=reject' % (record,)]
+    strict = sorted('%s=%s' % (k, policy[k]) for k in ('p', 'sp') if policy.get(k) in ('quarantine', 'reject'))
+    if strict:
+        return ['mail_cluster_dmarc=%r on all: %s asks receivers to quarantine or reject mail that fails DMARC, and'
+                ' the cluster does not sign with DKIM yet, so mail forwarded by others (which loses SPF alignment)'
+                ' would fail it; publish p=none (the default) until DKIM signing is on' % (record, ' and '.join(strict))]
+    return []
 
 
 def cluster_errors(hostvars, groups, cluster_vars=None):

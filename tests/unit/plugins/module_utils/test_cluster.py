@@ -158,6 +158,12 @@ def test_rendezvous_independent_of_order():
     ({'mail_cluster_services': {'s_mtp': ['primary1']}}, ('service name', 's_mtp')),
     ({'mail_cluster_services': []}, ('mail_cluster_services=[]',)),
     ({'mail_cluster_spf': None}, ('mail_cluster_spf=None',)),
+    # no DKIM signing yet: a strict DMARC policy would quarantine our own users' forwarded mail (RFC 7489)
+    ({'mail_cluster_dmarc': 'v=DMARC1; p=quarantine'}, ('p=quarantine asks receivers', 'publish p=none')),
+    ({'mail_cluster_dmarc': 'v=DMARC1;p=REJECT; rua=mailto:d@example.com'}, ('p=reject asks',)),
+    ({'mail_cluster_dmarc': 'v=DMARC1; p=none; sp=reject'}, ('sp=reject asks',)),
+    ({'mail_cluster_dmarc': 'p=none'}, ('starts with v=DMARC1',)),
+    ({'mail_cluster_dmarc': 'v=DMARC1; rua=mailto:d@example.com'}, ('second tag must be p=none',)),
     ({'mail_cluster_hostmaster': 'nobody'}, ('mail_cluster_hostmaster=\'nobody\'',)),
     ({'mail_cluster_vmail_uid': 0}, ('mail_cluster_vmail_uid=0',)),
     ({'mail_cluster_store_path': 'srv/mail'}, ('mail_cluster_store_path',)),

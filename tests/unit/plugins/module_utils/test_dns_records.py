@@ -107,7 +107,9 @@ def test_services_shape6():
 def test_spf_dmarc_and_long_txt():
     z = zones_of(model())['example.com']
     assert values(z, '@', 'TXT') == ['"v=spf1 mx -all"']
-    assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=quarantine"']
+    assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=none"']  # nothing is DKIM-signed yet
+    z = zones_of(model(mail_cluster_dmarc='v=DMARC1; p=none; rua=mailto:dmarc@example.com'))['example.com']
+    assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=none; rua=mailto:dmarc@example.com"']
     long_spf = 'v=spf1 ' + ' '.join('ip4:192.0.2.%d' % i for i in range(40)) + ' -all'
     z = zones_of(model(mail_cluster_spf=long_spf, mail_cluster_dmarc=''))['example.com']
     txt = values(z, '@', 'TXT')[0]
