@@ -58,6 +58,13 @@ The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
     users             [{'name', 'domain', 'address', 'aliases' (full
                         addresses), 'password_hash', 'home' (host or None),
                         'home_fqdn' (or None)}]
+    state_dir         '/var/lib/clustered-mail' (bind_dns_state_dir, no trailing slash)
+    homes_agent_state the homes agent's state file on each mailbox primary (fixed)
+    tsig              {'key_name', 'algorithm'}  the update key (bind_dns_tsig_key_name,
+                      bind_dns_tsig_algorithm; the secret is never in the model)
+    min_members       1                 (mail_cluster_min_members)
+    health            {'failures': 3, 'successes': 2, 'protocols': ['smtp', 'imap']}
+                      (mail_cluster_health_failures, _successes, _protocols)
 
 Addresses are normalised (``ipaddress`` compressed form), IPv4 first.
 Placement ``hash`` (the default) uses rendezvous hashing (sha256 of address +
@@ -89,6 +96,15 @@ DNS_ROLES = ('primary', 'secondary')
 TTL_MIN = 5
 TTL_MAX = 86400
 USER_KEYS = ('name', 'domain', 'password_hash', 'aliases', 'home')
+# The DNS primary's state directory (drained.json, health.json, homes.json), bind_dns_state_dir's default:
+# the one place this path is written (the module defaults and the roles read it from here or from the model).
+STATE_DIR = '/var/lib/clustered-mail'
+# The homes agent's own state on each mailbox primary: a sibling of the same root, not configurable.
+HOMES_AGENT_STATE = STATE_DIR + '-homes/state.json'
+# The algorithms BIND and dnspython both sign with (bind_dns_tsig_algorithm).
+TSIG_ALGORITHMS = ('hmac-sha256', 'hmac-sha384', 'hmac-sha512')
+# What the health round can probe on a primary (mail_cluster_health_protocols).
+HEALTH_PROTOCOLS = ('smtp', 'submission', 'imap', 'pop3')
 
 # Cluster-wide variables (group_vars/all). The default of mail_cluster_domain
 # is None: it is required.
@@ -114,6 +130,17 @@ CLUSTER_DEFAULTS = {
     'mail_cluster_store_shared': False,
     # False: a secret the inventory does not set is refused instead of generated (clustered.mail.cluster_secret).
     'mail_cluster_generate_secrets': True,
+    # Rotation policy: drain and health never leave fewer primaries in rotation; the health round drains after
+    # that many failed rounds in a row and undrains after that many good ones, probing these protocols.
+    'mail_cluster_min_members': 1,
+    'mail_cluster_health_failures': 3,
+    'mail_cluster_health_successes': 2,
+    'mail_cluster_health_protocols': ['smtp', 'imap'],
+    # The DNS primary's state (read by site, written by the day-2 playbooks and the health timer) and the
+    # TSIG update key those sign with. bind_dns_ names, as before; the model makes them cluster-wide.
+    'bind_dns_state_dir': STATE_DIR,
+    'bind_dns_tsig_key_name': 'mail-cluster-transfer',
+    'bind_dns_tsig_algorithm': 'hmac-sha256',
 }
 
 _LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
@@ -373,6 +400,47 @@ def _preferences(cv, hosts, primaries, errors):
     return style, pref, backup, ttl
 
 
+def _policy(cv, errors):
+    """The day-2 settings: state directory, update key, rotation minimum and health thresholds."""
+    state_dir = cv['bind_dns_state_dir']
+    if not isinstance(state_dir, str) or not state_dir.startswith('/') or state_dir.rstrip('/') == '':
+        errors.append('bind_dns_state_dir=%r on all: must be an absolute directory other than / (default %s)'
+                      % (state_dir, STATE_DIR))
+    else:
+        state_dir = state_dir.rstrip('/')
+    key_name = cv['bind_dns_tsig_key_name']
+    if not isinstance(key_name, str) or not is_dns_name(_dns_name(key_name)):
+        errors.append('bind_dns_tsig_key_name=%r on all: must be a DNS-style key name (letters, digits, hyphens,'
+                      ' dots), e.g. %s' % (key_name, CLUSTER_DEFAULTS['bind_dns_tsig_key_name']))
+    algorithm = cv['bind_dns_tsig_algorithm']
+    if algorithm not in TSIG_ALGORITHMS:
+        errors.append('bind_dns_tsig_algorithm=%r on all: must be one of %s' % (algorithm, ', '.join(TSIG_ALGORITHMS)))
+    numbers = {}
+    for var in ('mail_cluster_min_members', 'mail_cluster_health_failures', 'mail_cluster_health_successes'):
+        value = cv[var]
+        if isinstance(value, str) and value.strip().isdigit():  # -e mail_cluster_min_members=2 is a string
+            value = int(value)
+        if not _is_int(value) or value < 1:
+            errors.append('%s=%r on all: must be an integer of at least 1 (default %d)' % (var, value, CLUSTER_DEFAULTS[var]))
+        numbers[var] = value
+    protocols = cv['mail_cluster_health_protocols']
+    if (isinstance(protocols, str) or not isinstance(protocols, (list, tuple)) or not protocols
+            or any(p not in HEALTH_PROTOCOLS for p in protocols)):
+        errors.append('mail_cluster_health_protocols=%r on all: must be a non-empty list of %s'
+                      % (protocols, ', '.join(HEALTH_PROTOCOLS)))
+    else:
+        protocols = list(protocols)
+    return {
+        'state_dir': state_dir,
+        'homes_agent_state': HOMES_AGENT_STATE,
+        'tsig': {'key_name': key_name, 'algorithm': algorithm},
+        'min_members': numbers['mail_cluster_min_members'],
+        'health': {'failures': numbers['mail_cluster_health_failures'],
+                   'successes': numbers['mail_cluster_health_successes'],
+                   'protocols': protocols},
+    }
+
+
 def _services(cv, hosts, primaries, webmail, errors):
     raw = cv['mail_cluster_services']
     if raw is None:
@@ -585,6 +653,7 @@ def _collect(hostvars, groups, cluster_vars):
         'mailbox_hosts': homes,
         'users': users,
     }
+    model.update(_policy(cv, errors))
     return model, errors
 
 

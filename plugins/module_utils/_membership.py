@@ -43,6 +43,8 @@ API
 ``zone_changes(model, drained, served)``  per zone, the records to delete and add.
 ``health_step(counters, healthy, drained, failures_to_drain, successes_to_undrain)``
     new consecutive-failure/success counters and the hosts to drain and undrain.
+``read_state(state_dir)``  the drained list and the moved homes kept on the DNS primary
+    (absent file: empty; a corrupt one: ``MembershipError`` naming the file and the fix).
 ``apply(...)``  the whole change against a DNS primary with dnspython: read the
     served rrsets, plan, one TSIG-signed UPDATE per zone, keep the state files.
 """
@@ -76,7 +78,6 @@ except ImportError:
 DRAINED_FILE = 'drained.json'
 HEALTH_FILE = 'health.json'
 HOMES_FILE = 'homes.json'
-STATE_DIR = '/var/lib/clustered-mail'
 
 
 class MembershipError(ValueError):
@@ -294,6 +295,65 @@ def read_json(path, default):
         return default
 
 
+# Who writes each state file: the fix named when one is not what it should be.
+_WRITERS = {
+    DRAINED_FILE: 'clustered.mail.drain, undrain and health rewrite it',
+    HOMES_FILE: 'clustered.mail.move_user rewrites it',
+}
+
+
+def _state_error(state_dir, name, problem):
+    return MembershipError('%s: %s; fix the file or remove it (%s; a removed %s means %s)'
+                           % (os.path.join(state_dir, name), problem, _WRITERS[name], name,
+                              'no primary drained' if name == DRAINED_FILE else 'no user moved'))
+
+
+def _read_state_file(state_dir, name):
+    path = os.path.join(state_dir, name)
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        if not os.path.exists(path):
+            return {}
+        raise _state_error(state_dir, name, 'cannot be read (%s)' % exc)
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _state_error(state_dir, name, 'is not JSON (%s)' % exc)
+    if not isinstance(data, dict):
+        raise _state_error(state_dir, name, 'must be a JSON object, not %s' % type(data).__name__)
+    return data
+
+
+def _names(state_dir, name, data, key):
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _state_error(state_dir, name, '%s must be a list of inventory names, not %r' % (key, value))
+    return value
+
+
+def read_state(state_dir):
+    """The state kept in ``state_dir`` on the DNS primary, as the readers need it.
+
+    ``{'drained': [...], 'by_health': [...], 'homes': {address: host}}``. A file
+    that does not exist (or is empty) is empty state; one that is not what its
+    writer writes raises ``MembershipError`` naming the file and the fix.
+    """
+    drained = _read_state_file(state_dir, DRAINED_FILE)
+    homes = _read_state_file(state_dir, HOMES_FILE)
+    moved = homes.get('homes', {}) if 'homes' in homes else homes
+    if not isinstance(moved, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in moved.items()):
+        raise _state_error(state_dir, HOMES_FILE, 'homes must map addresses to inventory names, not %r' % (moved,))
+    return {
+        'drained': _names(state_dir, DRAINED_FILE, drained, 'drained'),
+        'by_health': _names(state_dir, DRAINED_FILE, drained, 'by_health'),
+        'homes': dict((address.lower(), host) for address, host in moved.items()),
+    }
+
+
 def write_json(path, data):
     """Replace ``path`` atomically (write a temporary file, then rename)."""
     directory = os.path.dirname(path)
@@ -369,16 +429,15 @@ def apply(model, client, drain=(), undrain=(), min_members=1, check_mode=False, 
     (``homes.json`` in ``state_dir``) are in force for the CNAMEs. Raises
     ``MembershipError``.
     """
+    state_before = read_state(state_dir) if state_dir else {}
     if state_dir:
         try:
-            model = apply_homes(model, read_json(os.path.join(state_dir, HOMES_FILE), {}))
+            model = apply_homes(model, state_before['homes'])
         except MailError as exc:
-            raise MembershipError('%s in %s: %s (fix or remove the file; clustered.mail.move_user rewrites it)'
-                                  % (HOMES_FILE, state_dir, exc))
+            raise _state_error(state_dir, HOMES_FILE, str(exc))
     served = client.served(model)
     drained_before = served_drained(model, served)
     path = os.path.join(state_dir, DRAINED_FILE) if state_dir else None
-    state_before = read_json(path, {}) if path else {}
     by_health_before = [h for h in state_before.get('by_health') or [] if h in drained_before]
     result = {'held': [], 'counters': None}
     if health is not None:

@@ -81,19 +81,21 @@ options:
     type: dict
     default: {}
   failures_to_drain:
-    description: For O(state=health), consecutive failed probes after which a primary is drained.
+    description:
+      - For O(state=health), consecutive failed probes after which a primary is drained.
+      - Default the model's C(health.failures) (C(mail_cluster_health_failures), 3 unless set).
     type: int
-    default: 3
   successes_to_undrain:
-    description: For O(state=health), consecutive healthy probes after which a drained primary is undrained.
+    description:
+      - For O(state=health), consecutive healthy probes after which a drained primary is undrained.
+      - Default the model's C(health.successes) (C(mail_cluster_health_successes), 2 unless set).
     type: int
-    default: 2
   min_members:
     description:
       - The fewest primaries that must stay in rotation. A drain that would leave fewer is refused (O(state=drained))
         or held back (O(state=health)).
+      - Default the model's C(min_members) (C(mail_cluster_min_members), 1 unless set).
     type: int
-    default: 1
   server:
     description: Address of the primary authoritative server (it takes the updates).
     type: str
@@ -107,24 +109,26 @@ options:
     type: float
     default: 5
   key_name:
-    description: Name of the update key, the TSIG key allowed to update the zones (C(bind_dns_tsig_key_name)).
+    description:
+      - Name of the update key, the TSIG key allowed to update the zones.
+      - Default the model's C(tsig.key_name) (C(bind_dns_tsig_key_name), C(mail-cluster-transfer) unless set).
     type: str
-    default: mail-cluster-transfer
   key_secret:
     description: Its secret (C(bind_dns_tsig_secret)); not the transfer key's.
     type: str
     required: true
   key_algorithm:
-    description: Its algorithm (C(bind_dns_tsig_algorithm)).
+    description:
+      - Its algorithm.
+      - Default the model's C(tsig.algorithm) (C(bind_dns_tsig_algorithm), C(hmac-sha256) unless set).
     type: str
-    default: hmac-sha256
     choices: [hmac-sha256, hmac-sha384, hmac-sha512]
   state_dir:
     description:
       - Directory for C(drained.json) and C(health.json) on the host the module runs on (the DNS primary). Empty to
         keep no state (then a later C(site) run puts drained primaries back).
+      - Default the model's C(state_dir) (C(bind_dns_state_dir), C(/var/lib/clustered-mail) unless set).
     type: path
-    default: /var/lib/clustered-mail
 seealso:
   - module: clustered.mail.dns_rotation
   - module: clustered.mail.mail_probe
@@ -136,7 +140,6 @@ EXAMPLES = r"""
     model: "{{ hostvars | clustered.mail.cluster_model(groups) }}"
     hosts: [mail2]
     state: drained
-    min_members: 1
     key_secret: "{{ bind_dns_tsig_secret }}"
 
 - name: Put it back
@@ -146,13 +149,11 @@ EXAMPLES = r"""
     state: rotating
     key_secret: "{{ bind_dns_tsig_secret }}"
 
-- name: Drain after 3 failed probes in a row, undrain after 2 good ones
+- name: Drain after the model's failures_to_drain failed probes in a row, undrain after successes_to_undrain good ones
   clustered.mail.dns_membership:
     model: "{{ hostvars | clustered.mail.cluster_model(groups) }}"
     state: health
     health: {mail1: true, mail2: false}
-    failures_to_drain: 3
-    successes_to_undrain: 2
     key_secret: "{{ bind_dns_tsig_secret }}"
 """
 
@@ -213,9 +214,20 @@ counters:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import CLUSTER_DEFAULTS, TSIG_ALGORITHMS, ClusterError
 from ansible_collections.clustered.mail.plugins.module_utils._membership import (
     DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, DnsClient, MembershipError, apply, resolve_hosts,
+)
+
+
+# Option, its place in the cluster model, and the inventory variable behind it.
+_FROM_MODEL = (
+    ('failures_to_drain', ('health', 'failures'), 'mail_cluster_health_failures'),
+    ('successes_to_undrain', ('health', 'successes'), 'mail_cluster_health_successes'),
+    ('min_members', ('min_members',), 'mail_cluster_min_members'),
+    ('key_name', ('tsig', 'key_name'), 'bind_dns_tsig_key_name'),
+    ('key_algorithm', ('tsig', 'algorithm'), 'bind_dns_tsig_algorithm'),
+    ('state_dir', ('state_dir',), 'bind_dns_state_dir'),
 )
 
 
@@ -226,24 +238,30 @@ def main():
             state=dict(type='str', required=True, choices=['drained', 'rotating', 'health', 'synced']),
             hosts=dict(type='list', elements='str', default=[]),
             health=dict(type='dict', default={}),
-            failures_to_drain=dict(type='int', default=3),
-            successes_to_undrain=dict(type='int', default=2),
-            min_members=dict(type='int', default=1),
+            failures_to_drain=dict(type='int'),
+            successes_to_undrain=dict(type='int'),
+            min_members=dict(type='int'),
             server=dict(type='str', default='127.0.0.1'),
             port=dict(type='int', default=53),
             timeout=dict(type='float', default=5.0),
-            key_name=dict(type='str', default='mail-cluster-transfer', no_log=False),
+            key_name=dict(type='str', no_log=False),
             key_secret=dict(type='str', required=True, no_log=True),
-            key_algorithm=dict(type='str', default='hmac-sha256', choices=['hmac-sha256', 'hmac-sha384', 'hmac-sha512']),
-            state_dir=dict(type='path', default='/var/lib/clustered-mail'),
+            key_algorithm=dict(type='str', choices=list(TSIG_ALGORITHMS)),
+            state_dir=dict(type='path'),
         ),
         required_if=[('state', 'drained', ['hosts']), ('state', 'rotating', ['hosts']), ('state', 'health', ['health'])],
         supports_check_mode=True,
     )
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib('dnspython'), exception=DNSPYTHON_IMPORT_ERROR)
-    p = module.params
+    p = dict(module.params)
     model = p['model']
+    # Unset options come from the model, which has them from the inventory or CLUSTER_DEFAULTS.
+    for option, path, var in _FROM_MODEL:
+        if p[option] is None:
+            value = model.get(path[0], {}) if len(path) > 1 else model.get(path[0])
+            value = value.get(path[1]) if len(path) > 1 and isinstance(value, dict) else value
+            p[option] = CLUSTER_DEFAULTS[var] if value is None else value
     try:
         hosts = resolve_hosts(model, p['hosts'], 'hosts')
         health = None

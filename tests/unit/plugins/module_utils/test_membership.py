@@ -225,8 +225,41 @@ def test_apply_names_a_broken_homes_file(tmp_path):
     mdl = model()
     with open(os.path.join(str(tmp_path), 'homes.json'), 'w') as handle:
         handle.write('["not", "a", "mapping"]')
-    with pytest.raises(m.MembershipError, match=r'homes.json in .*: .*must be a mapping'):
+    with pytest.raises(m.MembershipError, match=r'/homes.json: must be a JSON object, not list; fix the file or remove'):
         m.apply(mdl, FakeClient(served_full(mdl)), state_dir=str(tmp_path))
+
+
+def test_apply_names_a_corrupt_drained_file(tmp_path):
+    # A drained.json that is not JSON is not taken for "nothing drained": the round would undrain by accident.
+    mdl = model()
+    with open(os.path.join(str(tmp_path), 'drained.json'), 'w') as handle:
+        handle.write('{"drained": ["primary2"')
+    with pytest.raises(m.MembershipError, match=r'/drained.json: is not JSON .*clustered.mail.drain, undrain and health'):
+        m.apply(mdl, FakeClient(served_full(mdl)), state_dir=str(tmp_path))
+
+
+def test_read_state_absent_and_kept(tmp_path):
+    state = str(tmp_path)
+    assert m.read_state(os.path.join(state, 'missing')) == {'drained': [], 'by_health': [], 'homes': {}}
+    m.write_json(os.path.join(state, 'drained.json'), {'drained': ['primary2'], 'by_health': ['primary2']})
+    m.write_json(os.path.join(state, 'homes.json'), {'homes': {'Alice@Example.com': 'primary1'}})
+    assert m.read_state(state) == {'drained': ['primary2'], 'by_health': ['primary2'],
+                                   'homes': {'alice@example.com': 'primary1'}}
+
+
+@pytest.mark.parametrize('name, content, problem', [
+    ('drained.json', '{"drained": "primary2"}', 'drained must be a list of inventory names'),
+    ('drained.json', '[]', 'must be a JSON object, not list'),
+    ('homes.json', '{"homes": {"alice@example.com": 1}}', 'homes must map addresses to inventory names'),
+    ('homes.json', 'not json', 'is not JSON'),
+])
+def test_read_state_refuses_what_no_writer_writes(tmp_path, name, content, problem):
+    with open(os.path.join(str(tmp_path), name), 'w') as handle:
+        handle.write(content)
+    with pytest.raises(m.MembershipError) as err:
+        m.read_state(str(tmp_path))
+    assert str(err.value).startswith(os.path.join(str(tmp_path), name) + ': ')
+    assert problem in str(err.value) and 'fix the file or remove it' in str(err.value)
 
 
 def _granted(mdl):

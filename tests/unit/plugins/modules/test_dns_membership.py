@@ -38,10 +38,11 @@ class UpdatableServer(object):
         self.data = data  # {(owner., type): [values]}
         self.updates = []
         self.rcode = dns.rcode.NOERROR
+        self.key_name = 'mail-cluster-transfer.'  # the update key it knows
 
     def __call__(self, message, where, timeout=None, port=53, **kwargs):
         # Through the wire, as named sees it: names absolute, the TSIG signature checked.
-        keyring = dns.tsig.Key('mail-cluster-transfer.', SECRET, 'hmac-sha256')
+        keyring = dns.tsig.Key(self.key_name, SECRET, 'hmac-sha256')
         message = dns.message.from_wire(message.to_wire(), keyring=keyring)
         response = dns.message.make_response(message)
         if message.opcode() == dns.opcode.UPDATE:
@@ -132,6 +133,23 @@ def test_minimum_refused_naming_the_option(monkeypatch, tmp_path):
     result = run(monkeypatch, server, tmp_path, state='drained', hosts=['primary2', 'primary3'], min_members=2)
     assert result['failed'] and 'min_members=2' in result['msg'] and 'refusing to drain primary2, primary3' in result['msg']
     assert server.updates == []
+
+
+def test_unset_options_come_from_the_model(monkeypatch, tmp_path):
+    # mail_cluster_min_members, the update key's name and the state directory: the model's, not literals.
+    hostvars, groups = inventory(mail_cluster_min_members=3, bind_dns_tsig_key_name='upd-key',
+                                 bind_dns_state_dir=str(tmp_path / 'kept'))
+    mdl = build_cluster(hostvars, groups)
+    server = full_server(mdl)
+    server.key_name = 'upd-key.'
+    args = {'model': mdl, 'key_secret': SECRET, 'state': 'drained', 'hosts': ['primary2']}
+    refused = run_module(dns_membership, args, monkeypatch, server)
+    assert refused['failed'] and 'fewer than min_members=3 (mail_cluster_min_members)' in refused['msg']
+    args['min_members'] = 2  # an option given wins
+    result = run_module(dns_membership, args, monkeypatch, server)
+    assert not result['failed'], result
+    assert server.updates[0]['keyname'] == 'upd-key.'
+    assert os.path.exists(str(tmp_path / 'kept' / 'drained.json'))
 
 
 def test_unknown_host_and_refused_update(monkeypatch, tmp_path):
