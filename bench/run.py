@@ -41,6 +41,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, 'results')
 WORK = os.path.join(ROOT, 'build', 'bench')
+
+
+def _state_dir():
+    """The DNS primary's state directory, as the collection defines it (one place: _cluster.STATE_DIR)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        '_cluster', os.path.join(ROOT, 'plugins', 'module_utils', '_cluster.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.STATE_DIR
+
+
+STATE_DIR = _state_dir()
 LOGS = os.path.join(WORK, 'logs')
 FACTS = os.path.join(WORK, 'facts')
 
@@ -422,7 +435,7 @@ def placement(primaries):
     """Kill a home primary under the health timer (failover.py), then IMAP logins through a proxy vs at the home."""
     names = [n[0] for n in nodes(primaries) if n[0].startswith('mail')]
     deadline = time.monotonic() + 120
-    while json.loads(dexec('ns1', 'sh', '-c', 'cat /var/lib/clustered-mail/drained.json 2>/dev/null'
+    while json.loads(dexec('ns1', 'sh', '-c', 'cat ' + STATE_DIR + '/drained.json 2>/dev/null'
                            ' || echo \'{"drained": []}\'')).get('drained'):
         if time.monotonic() > deadline:  # the drain phase stopped Postfix everywhere: wait for health to undo it
             raise RuntimeError('placement: primaries still drained 120 s after the drain phase')
