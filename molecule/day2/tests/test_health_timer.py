@@ -63,7 +63,8 @@ def test_the_counters_were_written_by_the_sandboxed_round(host):
 @pytest.mark.parametrize('name', ['drained.json', 'homes.json'])
 def test_the_state_the_playbooks_wrote_is_world_readable_and_writable_by_its_owner_only(host, name):
     state = host.file('%s/%s' % (STATE_DIR, name))
-    assert state.is_file and state.user in ('root', USER) and state.mode == 0o644, (state.user, oct(state.mode))
+    assert state.is_file, state.path
+    assert state.user in ('root', USER) and state.mode == 0o644, (state.user, oct(state.mode))
 
 
 def test_its_configuration_is_readable_by_root_and_the_health_group_only(host):
