@@ -6,7 +6,7 @@
 Run by verify_host_state.yml over docker exec; MAIL_TEST_DOMAINS lists the cluster's mail domains.
 """
 
-import os
+from clustered_mail_testinfra import env
 
 
 def postconf(host, name):
@@ -22,7 +22,7 @@ def test_the_cluster_domains_are_relay_domains_only(host):
     assert postconf(host, 'mydestination') == 'localhost'
     assert postconf(host, 'virtual_mailbox_domains') == ''
     assert postconf(host, 'virtual_alias_domains') == ''
-    assert postconf(host, 'relay_domains').replace(',', ' ').split() == os.environ['MAIL_TEST_DOMAINS'].split()
+    assert postconf(host, 'relay_domains').replace(',', ' ').split() == env('MAIL_TEST_DOMAINS').split()
 
 
 def test_recipients_are_validated_against_the_relay_map(host):

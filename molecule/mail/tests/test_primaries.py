@@ -6,11 +6,7 @@
 Run by verify_host_state.yml over docker exec; MAIL_TEST_STORE is the inventory's store path.
 """
 
-import os
-
-
-def release(host):
-    return int(host.system_info.release.split('.')[0])
+from clustered_mail_testinfra import env, release
 
 
 def doveconf(host, name):
@@ -47,6 +43,6 @@ def test_postfix_guards_against_smuggling_and_offers_auth_only_after_tls(host):
 
 def test_the_postfix_queue_is_on_local_disk_not_on_the_store(host):
     queue = postconf(host, 'queue_directory')
-    store = os.environ['MAIL_TEST_STORE']
+    store = env('MAIL_TEST_STORE')
     assert host.check_output('findmnt -n -o TARGET -T %s', queue) != host.check_output('findmnt -n -o TARGET -T %s', store)
     assert host.mount_point(store).exists

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The data servers (mail_storage and storage_test_data): services, sockets, files."""
 
-from conftest import release
+from clustered_mail_testinfra import release
 
 
 def test_systemd_is_not_degraded(host):

@@ -5,7 +5,7 @@
 
 import pytest
 
-from conftest import release, unit_properties
+from clustered_mail_testinfra import release, unit_properties
 
 MOUNT_UNIT = 'srv-mail.mount'
 
