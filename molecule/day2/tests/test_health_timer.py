@@ -11,12 +11,12 @@ import re
 
 import pytest
 
-from clustered_mail_testinfra import unit_properties
+from clustered_mail_testinfra import env, unit_properties
 
 SERVICE = 'clustered-mail-health.service'
 USER = 'clustered-mail-health'
-# bind_dns_state_dir, which this scenario's inventory leaves at its documented default
-STATE_DIR = '/var/lib/clustered-mail'
+# The model's state_dir (bind_dns_state_dir), passed by verify_host_state.yml
+STATE_DIR = env('DAY2_TEST_STATE_DIR')
 
 
 @pytest.fixture(scope='module')
