@@ -58,7 +58,7 @@ import os
 import tempfile
 import traceback
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import plain_copy, pop_name, serving_home
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import CLUSTER_DEFAULTS, plain_copy, pop_name, serving_home
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import DnsQueryError, normalise, query, records
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
@@ -372,7 +372,8 @@ def write_json(path, data):
 class DnsClient(object):
     """Reads rrsets from and sends TSIG-signed updates to one authoritative server."""
 
-    def __init__(self, server, key_name, key_secret, key_algorithm='hmac-sha256', port=53, timeout=5.0):
+    def __init__(self, server, key_name, key_secret, key_algorithm=CLUSTER_DEFAULTS['bind_dns_tsig_algorithm'],
+                 port=53, timeout=5.0):
         if not HAS_DNSPYTHON:
             raise MembershipError('dnspython is required (python3-dnspython on Debian)')
         self.server = server
