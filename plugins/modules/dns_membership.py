@@ -259,8 +259,9 @@ def main():
     # Unset options come from the model, which has them from the inventory or CLUSTER_DEFAULTS.
     for option, path, var in _FROM_MODEL:
         if p[option] is None:
-            value = model.get(path[0], {}) if len(path) > 1 else model.get(path[0])
-            value = value.get(path[1]) if len(path) > 1 and isinstance(value, dict) else value
+            value = model
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
             p[option] = CLUSTER_DEFAULTS[var] if value is None else value
     try:
         hosts = resolve_hosts(model, p['hosts'], 'hosts')
