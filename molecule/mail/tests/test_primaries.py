@@ -6,6 +6,9 @@
 Run by verify_host_state.yml over docker exec; MAIL_TEST_STORE is the inventory's store path.
 """
 
+import os
+
+import yaml
 from clustered_mail_testinfra import env, release
 
 
@@ -46,3 +49,13 @@ def test_the_postfix_queue_is_on_local_disk_not_on_the_store(host):
     store = env('MAIL_TEST_STORE')
     assert host.check_output('findmnt -n -o TARGET -T %s', queue) != host.check_output('findmnt -n -o TARGET -T %s', store)
     assert host.mount_point(store).exists
+
+
+def test_postfix_delivers_to_dovecot_at_most_n_at_a_time_per_recipient(host):
+    # The role's default (this scenario keeps it); a recipient limit of 1 makes the
+    # concurrency limit count per recipient (docs/accept-path.md measures why).
+    defaults = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'mail_primary', 'defaults', 'main.yml')
+    with open(defaults) as f:
+        wanted = yaml.safe_load(f)['mail_primary_lmtp_recipient_concurrency']
+    assert postconf(host, 'lmtp_destination_recipient_limit') == '1'
+    assert postconf(host, 'lmtp_destination_concurrency_limit') == str(wanted)
