@@ -42,9 +42,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import run as bench  # noqa: E402  pylint: disable=wrong-import-position  (the bench's client and helpers)
+import run as bench  # noqa: E402  pylint: disable=wrong-import-position  (the bench's client and helpers; run.py imports
+#                       this module too: nothing of `bench` is read at import time)
 
-RCPT = bench.RCPT
 USER_DIR = ('example.test', 'alice')   # alice's mail home below the store: <store>/<domain>/<user>
 # The anvil limits a primary enforces on a client outside mynetworks (100
 # messages a minute by default) would refuse a burst from one client: lifted
@@ -267,7 +267,7 @@ def burst(label_, target, address, ids, directory, count, held=False, timeout=30
     seen = listing(directory)
     before = {c: procs(c) for c in profile}
     c0 = counters(ids)
-    accepted, rejected, sessions = bench.send(lambda: address, count, RCPT, token)
+    accepted, rejected, sessions = bench.send(lambda: address, count, bench.RCPT, token)
     c1 = counters(ids)
     after_accept = {c: procs(c) for c in profile} if held else None
     if held:  # released to the deferred queue: flush it, not wait for the next queue run
@@ -320,10 +320,10 @@ def session_timeline(address, sessions=5, per_session=None):
             smtp.mail('bench@example.org')
             phases['mail'].append(time.monotonic() - t)
             t = time.monotonic()
-            smtp.rcpt(RCPT)
+            smtp.rcpt(bench.RCPT)
             phases['rcpt'].append(time.monotonic() - t)
             t = time.monotonic()
-            code, dummy = smtp.data(bench.message(RCPT, token, seq))
+            code, dummy = smtp.data(bench.message(bench.RCPT, token, seq))
             phases['data+250'].append(time.monotonic() - t)
             if code != 250:
                 raise RuntimeError('%s refused message %d: %d' % (address, seq, code))
@@ -339,10 +339,10 @@ def session_timeline(address, sessions=5, per_session=None):
 
 # ---------------------------------------------------------------- a whole profile
 
-def home_of(primaries, user=RCPT):
+def home_of(primaries, user=None):
     """The primary whose Dovecot keeps user's mailbox: its passwd-file line has no proxy fields."""
     for name in primaries:
-        line = dx(name, 'grep', '^%s:' % user, '/etc/dovecot/cluster-users', check=False)
+        line = dx(name, 'grep', '^%s:' % (user or bench.RCPT), '/etc/dovecot/cluster-users', check=False)
         if line and 'proxy' not in line:
             return name
     return primaries[0]
@@ -463,7 +463,11 @@ def for_bench():
     primaries = [n for n in names if n.startswith('bench-mail')]
     home = home_of(primaries)
     r = profile(names, home, None, 'bench-stock', bench.VOLUME, count=bench.MESSAGES, rounds=1, switches=False)
-    return {'summary': r['summary'], 'timeline': r['timeline'], 'idle': r['idle'], 'home': home}
+    s = r['summary']
+    return {'primary_per_s': s['primary (home)']['accepted_per_s'], 'stock_per_s': s['stock']['accepted_per_s'],
+            'held_primary_per_s': s['primary (home), delivery held']['accepted_per_s'],
+            'held_stock_per_s': s['stock, delivery held']['accepted_per_s'],
+            'summary': s, 'timeline': r['timeline'], 'idle': r['idle'], 'home': home}
 
 
 # ---------------------------------------------------------------- the demo lab
