@@ -37,6 +37,8 @@ import sys
 import threading
 import time
 
+import accept  # bench/accept.py: where the time of a burst goes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, 'results')
@@ -572,6 +574,8 @@ def markdown(r):
         % (PRIMARIES, fmt(c.get('accepted_per_s')), fmt(st.get('accepted_per_s'))),
         '| SMTP delivered into the store/s, cluster / one stock server | %s / %s |'
         % (fmt(c.get('delivered_per_s')), fmt(st.get('delivered_per_s'))),
+        '| SMTP accepted/s, alice\'s home primary alone / the stock server; delivery held (bench/accept.py, docs/accept-path.md) | %s / %s; %s / %s |'
+        % tuple(fmt(r.get('accept', {}).get(k)) for k in ('primary_per_s', 'stock_per_s', 'held_primary_per_s', 'held_stock_per_s')),
         '| messages lost (accepted, never in the store), cluster / stock / drain | %s / %s / %s |'
         % (fmt(c.get('lost')), fmt(st.get('lost')), fmt(d.get('lost'))),
         '| backup MX drain, %s messages queued, after the primaries return | %s |' % (fmt(d.get('accepted')), fmt(d.get('drain_s'), ' s')),
@@ -700,6 +704,7 @@ def main():
         stock = phase('stock server', stock_server)
         r['throughput'] = {'cluster': cluster or {},
                            'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
+        r['accept'] = phase('accept path', accept.for_bench) or {}
         r['drain'] = phase('drain', drain, PRIMARIES) or {}
         r['converge']['scale'] = converge(SCALE_PRIMARIES, 'tuned', SCALE_RUNS, 'scale')
         # On the larger lab when there is one: a failure then moves a smaller share.
