@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import resource
 import smtplib
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,6 +62,9 @@ HOLD = ('smtpd_data_restrictions=check_client_access static:HOLD',)
 # the destination concurrency limit count per recipient), as Postfix's local(8)
 # does by default: mail_primary_lmtp_recipient_concurrency.
 PER_RECIPIENT = ('lmtp_destination_recipient_limit=1', 'lmtp_destination_concurrency_limit=2')
+# Postfix's own default, for a primary deployed with the above: up to 20 per destination (the Dovecot socket).
+PER_DESTINATION = ('lmtp_destination_recipient_limit=$default_destination_recipient_limit',
+                   'lmtp_destination_concurrency_limit=$default_destination_concurrency_limit')
 # Dovecot's users, with the proxy fields of the users homed elsewhere (the homes agent keeps it).
 USERS = '/etc/dovecot/cluster-users'
 
@@ -267,7 +272,7 @@ def burst(label_, target, address, ids, directory, count, held=False, timeout=30
     seen = listing(directory)
     before = {c: procs(c) for c in profile}
     c0 = counters(ids)
-    accepted, rejected, sessions = bench.send(lambda: address, count, bench.RCPT, token)
+    accepted, rejected, sessions = bench.send(address if callable(address) else lambda: address, count, bench.RCPT, token)
     c1 = counters(ids)
     after_accept = {c: procs(c) for c in profile} if held else None
     if held:  # released to the deferred queue: flush it, not wait for the next queue run
@@ -277,7 +282,7 @@ def burst(label_, target, address, ids, directory, count, held=False, timeout=30
     after = after_accept or {c: procs(c) for c in profile}
     acc, total = window(c0, c1), window(c0, c2)
     result = {
-        'label': label_, 'address': address, 'messages': count, 'held': held,
+        'label': label_, 'address': None if callable(address) else address, 'messages': count, 'held': held,
         'accepted': len(accepted), 'rejected': len(rejected), 'rejections': rejected[:3], 'delivered': delivered,
         'sessions': sum(sessions.values()),
         'accepted_per_s': round(len(accepted) / acc['seconds'], 1),
@@ -352,22 +357,34 @@ def address_of(container):
     return bench.sh('docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', container).split()[0]
 
 
-def profile(lab, home, other, stock, volume, count=400, rounds=2, switches=True):
+def round_robin(addresses):
+    """Each session to one of the addresses at random, as bench/run.py's cluster_mx() picks among equal MX."""
+    rng, lock = random.Random(1), threading.Lock()
+
+    def pick():
+        with lock:
+            return rng.choice(addresses)
+    return pick
+
+
+def profile(lab, home, other, stock, volume, count=400, rounds=2, switches=True, everyone=()):
     """The whole comparison on a converged lab.
 
     lab: every container of the cluster (their CPU is counted); home: the primary
     that is alice's home; other: a primary that is not (None: none); stock: the
-    stock container; volume: the store's docker volume."""
+    stock container; volume: the store's docker volume; everyone: all primaries,
+    for a burst spread over them as the bench's MX round robin does (empty: none)."""
     ids = {n: container_id(n) for n in lab + [stock]}
     store, stock_new = store_dir(volume), stock_dir(stock)
     r = {'machine': {'loadavg_start': [round(x, 2) for x in os.getloadavg()], 'nproc': os.cpu_count()},
          'count': count, 'senders': bench.SENDERS, 'per_session': bench.PER_SESSION,
          'message_bytes': bench.MESSAGE_SIZE, 'home': home, 'other': other, 'stock': stock, 'bursts': []}
     primaries = [home] + ([other] if other else [])
-    for p in primaries:
+    everyone = [p for p in everyone if p not in primaries]  # the rest: their anvil limits are lifted too
+    for p in primaries + everyone:
         save(p)
     try:
-        for p in primaries:
+        for p in primaries + everyone:
             base(p)
         r['versions'] = {c: [line.split()[0] for line in dx(c, 'sh', '-c', 'postconf -h mail_version; dovecot --version').splitlines()]
                          for c in (home, stock)}
@@ -376,6 +393,12 @@ def profile(lab, home, other, stock, volume, count=400, rounds=2, switches=True)
         H, S = address_of(home), address_of(stock)
         r['timeline'] = {'home': session_timeline(H), 'stock': session_timeline(S)}
         log('timeline (ms, median): home %s; stock %s' % (r['timeline']['home'], r['timeline']['stock']))
+
+        # The switch of delivery concurrency is the other of the two: the fix, or what it replaced.
+        fixed = dx(home, 'postconf', '-h', 'lmtp_destination_recipient_limit').strip() == '1'
+        concurrency = ('20 deliveries per destination (Postfix default)', PER_DESTINATION) if fixed \
+            else ('2 deliveries per recipient', PER_RECIPIENT)
+        r['deployed_per_recipient_limit'] = fixed
 
         def one(name, target, address, held=False):
             r['bursts'].append(burst(name, target, address, ids, stock_new if target == stock else store, count,
@@ -397,25 +420,29 @@ def profile(lab, home, other, stock, volume, count=400, rounds=2, switches=True)
             switched('primary (home), delivery held', lambda: postconf(home, *HOLD), held=True)
             if other:
                 one('primary (not home: LMTP proxy hop)', other, address_of(other))
+            if everyone:
+                spread = primaries + everyone
+                r['bursts'].append(burst('cluster, round robin over %d primaries' % len(spread), home,
+                                         round_robin([address_of(p) for p in spread]), ids, store, count, profile=tuple(spread)))
             if not switches:
                 continue
             for name, settings in (('smtpd_peername_lookup = no', ('smtpd_peername_lookup=no',)),
                                    ('smtpd_tls_security_level = none', ('smtpd_tls_security_level=none',)),
                                    ('in_flow_delay = 0', ('in_flow_delay=0',)),
-                                   ('2 deliveries per recipient', PER_RECIPIENT)):
+                                   concurrency):
                 switched('primary (home), ' + name, lambda s=settings: postconf(home, *s))
             switched('primary (home), mail_fsync = optimized', lambda: dovecot_setting(home, 'mail_fsync', 'optimized'))
             if other:
                 O = address_of(other)
-                postconf(other, *PER_RECIPIENT)
-                one('not home, 2 deliveries per recipient', other, O)
+                postconf(other, *concurrency[1])
+                one('not home, ' + concurrency[0], other, O)
                 base(other)
                 # The hop without STARTTLS: the proxy fields of the users homed elsewhere, minus starttls=...
                 dx(other, 'sed', '-i', '-E', 's/ starttls=[a-z-]+//', USERS)
                 one('not home, proxy hop without STARTTLS', other, O)
                 base(other)
     finally:
-        for p in primaries:
+        for p in primaries + everyone:
             restore(p)
         dx(stock, 'postconf', '-X', 'smtpd_data_restrictions', check=False)
         dx(stock, 'postfix', 'reload', check=False)
@@ -510,7 +537,7 @@ def main():
     stock = demo_stock()
     try:
         log('lab %s; alice is homed on %s; %d messages per burst, %d rounds' % (lab, home, count, rounds))
-        r = profile(lab, home, other, stock, DEMO_VOLUME, count=count, rounds=rounds)
+        r = profile(lab, home, other, stock, DEMO_VOLUME, count=count, rounds=rounds, everyone=primaries)
     finally:
         if not os.environ.get('ACCEPT_KEEP'):
             bench.sh('docker', 'rm', '-f', '-v', stock, check=False)
