@@ -35,6 +35,7 @@ import json
 import os
 import random
 import resource
+import signal
 import smtplib
 import statistics
 import subprocess
@@ -263,12 +264,16 @@ def dovecot_setting(container, name, value):
 
 # ---------------------------------------------------------------- one burst
 
-def burst(label_, target, address, ids, directory, count, held=False, timeout=300, profile=()):
+def burst(label_, target, address, ids, directory, count, held=False, timeout=300, profile=(), empty=None):
     """Send `count` messages to address; the counters of the accept window and of the whole delivery.
 
     target: the container that receives (its Postfix is released after a held burst).
-    profile: containers whose processes are read before and after."""
+    profile: containers whose processes are read before and after.
+    empty: called first, to start from an empty mailbox (a Maildir delivery
+    costs more as the mailbox grows: every burst must start alike)."""
     token = 'ACC%s%d' % (time.strftime('%H%M%S'), int(time.monotonic() * 1000) % 100000)
+    if empty:
+        empty()
     seen = listing(directory)
     before = {c: procs(c) for c in profile}
     c0 = counters(ids)
@@ -295,6 +300,11 @@ def burst(label_, target, address, ids, directory, count, held=False, timeout=30
         % (label_, result['accepted_per_s'], result['delivered_per_s'], delivered, count, len(rejected),
            {n: v for n, v in acc['cpu_s'].items() if v >= 0.05}, acc['host_busy']))
     return result
+
+
+def expunge(container, user):
+    """Empty user's INBOX through Dovecot (files and index alike)."""
+    dx(container, 'doveadm', 'expunge', '-u', user, 'mailbox', 'INBOX', 'all')
 
 
 def idle(ids, seconds=10):
@@ -402,7 +412,14 @@ def profile(lab, home, other, stock, volume, count=400, rounds=2, switches=True,
 
         def one(name, target, address, held=False):
             r['bursts'].append(burst(name, target, address, ids, stock_new if target == stock else store, count,
-                                     held=held, profile=(target,) if target == stock else tuple(primaries)))
+                                     held=held, profile=(target,) if target == stock else tuple(primaries),
+                                     empty=empty_stock if target == stock else empty_store))
+
+        def empty_store():
+            expunge(home, bench.RCPT)
+
+        def empty_stock():
+            expunge(stock, 'alice')
 
         def switched(name, apply, held=False):
             apply()
@@ -423,7 +440,8 @@ def profile(lab, home, other, stock, volume, count=400, rounds=2, switches=True,
             if everyone:
                 spread = primaries + everyone
                 r['bursts'].append(burst('cluster, round robin over %d primaries' % len(spread), home,
-                                         round_robin([address_of(p) for p in spread]), ids, store, count, profile=tuple(spread)))
+                                         round_robin([address_of(p) for p in spread]), ids, store, count,
+                                         profile=tuple(spread), empty=empty_store))
             if not switches:
                 continue
             for name, settings in (('smtpd_peername_lookup = no', ('smtpd_peername_lookup=no',)),
@@ -535,6 +553,7 @@ def main():
     count = int(os.environ.get('ACCEPT_MESSAGES', 400))
     rounds = int(os.environ.get('ACCEPT_ROUNDS', 2))
     stock = demo_stock()
+    signal.signal(signal.SIGTERM, lambda *dummy: sys.exit('terminated'))  # so that profile() restores the primaries
     try:
         log('lab %s; alice is homed on %s; %d messages per burst, %d rounds' % (lab, home, count, rounds))
         r = profile(lab, home, other, stock, DEMO_VOLUME, count=count, rounds=rounds, everyone=primaries)
