@@ -45,8 +45,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import run as bench  # noqa: E402  pylint: disable=wrong-import-position  (the bench's client and helpers; run.py imports
-#                       this module too: nothing of `bench` is read at import time)
+# The bench's client and helpers. run.py imports this module too: nothing of
+# `bench` is read at import time.
+import run as bench  # noqa: E402  pylint: disable=wrong-import-position
 
 USER_DIR = ('example.test', 'alice')   # alice's mail home below the store: <store>/<domain>/<user>
 # The anvil limits a primary enforces on a client outside mynetworks (100
