@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import types
+import warnings
 
 import pytest
 import yaml
@@ -131,20 +132,40 @@ def inventory_file(path):
 
 @pytest.mark.parametrize('primaries', [2, 4])
 def test_the_host_lists_say_nothing_of_how_hosts_are_reached(primaries):
-    bench = inventory_file(os.path.join(BENCH, 'inventory', 'primaries-%d.yml' % primaries))['all']['children']['bench']
-    hosts = {name: hostvars for group in bench['children'].values() for name, hostvars in group['hosts'].items()}
+    groups = inventory_file(os.path.join(BENCH, 'inventory', 'primaries-%d.yml' % primaries))['all']
+    assert list(groups) == ['children']
+    hosts = {name: hostvars for group in groups['children'].values() for name, hostvars in group['hosts'].items()}
     assert sorted(hosts) == sorted(node[0] for node in run.nodes(primaries))
     assert all(set(hostvars) == {'mail_cluster_addresses'} for hostvars in hosts.values())
 
 
 @pytest.mark.parametrize('lane', ['docker', 'ssh'])
-def test_a_lane_only_says_how_the_bench_group_is_reached(lane):
+def test_a_lane_composes_how_each_listed_host_is_reached_and_lists_none(lane):
     args = run.inventory(2, lane)
     assert args[0::2] == ['-i', '-i'] and args[3].endswith(os.path.join('lanes', '%s.yml' % lane))
-    reach = inventory_file(args[3])['all']
-    assert list(reach) == ['children'] and list(reach['children']) == ['bench']
-    assert list(reach['children']['bench']) == ['vars']   # no hosts: the host list has one source
-    assert 'ansible_connection' in reach['children']['bench']['vars']
+    reach = inventory_file(args[3])
+    # Host vars composed per host: a group var template would be rendered with
+    # the delegating host's names when verify delegates from localhost.
+    assert reach['plugin'] == 'ansible.builtin.constructed' and reach['strict'] is True
+    assert set(reach) == {'plugin', 'strict', 'compose'}   # no hosts: the host list has one source
+    assert {'ansible_connection', 'ansible_host'} <= set(reach['compose'])
+
+
+@pytest.mark.parametrize('lane, expected', [
+    ('docker', {'ansible_connection': 'community.docker.docker', 'ansible_host': 'bench-mail3'}),
+    ('ssh', {'ansible_connection': 'ansible.builtin.ssh', 'ansible_host': '172.30.70.33', 'ansible_user': 'root'}),
+])
+def test_a_lane_gives_each_host_its_own_literal_connection_vars(lane, expected):
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
+
+    with warnings.catch_warnings():   # once is enough; again only warns that it was
+        warnings.simplefilter('ignore', UserWarning)
+        init_plugin_loader()   # the auto inventory plugin finds constructed through it
+    hosts = InventoryManager(loader=DataLoader(), sources=run.inventory(4, lane)[1::2])
+    composed = hosts.get_host('mail3').get_vars()
+    assert {key: composed.get(key) for key in expected} == expected
 
 
 def test_the_ssh_lane_gets_the_bench_key_known_hosts_and_a_short_control_path():
