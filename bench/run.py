@@ -825,7 +825,7 @@ def markdown(r):
     if r.get('errors'):
         lines += ['**Errors:** ' + ' / '.join(r['errors']), '']
     for key, title in (('slowest_cold_tasks', 'cold run'), ('slowest_rerun_tasks', 'idempotent rerun')):
-        lines += ['The 10 slowest tasks of the %s (%d primaries, median over the runs, profile_tasks):' % (title, PRIMARIES), '',
+        lines += ['The 10 slowest tasks of the %s (%d primaries, docker exec, median over the runs, profile_tasks):' % (title, PRIMARIES), '',
                   '| task | s |', '|---|---|']
         lines += ['| %s | %s |' % (x['task'].replace('|', '\\|'), x['seconds']) for x in s[key]]
         lines.append('')
