@@ -366,10 +366,10 @@ def site_run(primaries, lane, label):
             'tasks': run['tasks'], 'changed': run['changed'], 'plays': play_seconds(run['plays'])}
 
 
-def converge(primaries, runs, label):
+def converge(primaries, runs, label, done):
     """runs x each lane x (fresh lab, cold site, idempotent rerun), lanes interleaved so that both
-    see the same stretch of the machine's load. Returns the list of runs."""
-    done = []
+    see the same stretch of the machine's load. Each run is appended to done as it ends, so that
+    a bench that fails or is interrupted later still reports it."""
     for i in range(1, runs + 1):
         for lane in LANES:
             log('%s: run %d/%d, lane %s: fresh lab with %d primaries' % (label, i, runs, lane, primaries))
@@ -387,7 +387,6 @@ def converge(primaries, runs, label):
                 run['%s_s' % key] = figures.pop('s')
                 run.update(('%s_%s' % (key, k), v) for k, v in figures.items() if k != 'changed')
             done.append(run)
-    return done
 
 
 def compare_settings(primaries, runs, first_tuned=None):
@@ -932,13 +931,13 @@ def main():
 
     try:
         # Converge failures end the bench: every later step needs a converged lab.
-        r['converge']['base'] = converge(PRIMARIES, RUNS, 'base')
+        converge(PRIMARIES, RUNS, 'base', r['converge']['base'])
         cluster = phase('throughput cluster', throughput, 'cluster', cluster_mx(), 'store', STORE_DIR)
         stock = phase('stock server', stock_server)
         r['throughput'] = {'cluster': cluster or {},
                            'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
         r['drain'] = phase('drain', drain, PRIMARIES) or {}
-        r['converge']['scale'] = converge(SCALE_PRIMARIES, SCALE_RUNS, 'scale')
+        converge(SCALE_PRIMARIES, SCALE_RUNS, 'scale', r['converge']['scale'])
         # On the larger lab when there is one: a failure then moves a smaller share.
         r['placement'] = phase('placement', placement, SCALE_PRIMARIES if SCALE_RUNS else PRIMARIES) or {}
         # The rest on the larger lab when there is one: more hosts than stock forks, more records to rotate.
@@ -949,6 +948,8 @@ def main():
         r['dns_rotation'] = phase('dns_rotation', dns_rotation_bench, lab[-1]['primaries'], 'tuned') or {}
     except (RuntimeError, OSError) as exc:
         errors.append(str(exc))
+    except KeyboardInterrupt:
+        errors.append('interrupted: the results hold the runs finished before')
     finally:
         r['machine']['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
         r['total_s'] = round(time.monotonic() - started, 1)
