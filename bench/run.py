@@ -691,6 +691,7 @@ def lane_summary(base, scale, lane):
             s[prefix + key] = median(chosen, key, 2)
     s['ratio_rerun_cold_roles'] = ratio(s['rerun_roles_s'], s['cold_roles_s'])
     s['ratio_rerun_cold_site'] = ratio(s['rerun_s'], s['cold_s'])
+    s['ratio_rerun_cold_cpu'] = ratio(s['rerun_cpu_s'], s['cold_cpu_s'])   # what the load on the machine hardly moves
     s['ratio_scale'] = ratio(s['scale_cold_s'], s['cold_s'])
     s['ratio_scale_rerun'] = ratio(s['scale_rerun_s'], s['rerun_s'])
     s['ratio_cpu_per_host_scale'] = ratio(s['scale_cold_cpu_per_host_s'], s['cold_cpu_per_host_s'])
@@ -748,6 +749,7 @@ def lanes_table(lanes):
         row('rerun, %d primaries: site s (roles + verify)' % PRIMARIES, lambda n: site(n, '', 'rerun')),
         row('ratio rerun / cold, roles only', lambda n: fmt(lanes[n]['ratio_rerun_cold_roles']), '<= %s' % GOALS['rerun_cold_roles']),
         row('ratio rerun / cold, whole site with verify', lambda n: fmt(lanes[n]['ratio_rerun_cold_site']), '<= %s' % GOALS['rerun_cold_site']),
+        row('ratio rerun / cold, controller CPU s of the whole site', lambda n: fmt(lanes[n]['ratio_rerun_cold_cpu'])),
         row('cold, %d primaries: site s (roles + verify)' % SCALE_PRIMARIES, lambda n: site(n, 'scale_', 'cold')),
         row('rerun, %d primaries: site s (roles + verify)' % SCALE_PRIMARIES, lambda n: site(n, 'scale_', 'rerun')),
         row('ratio wall time %d / %d primaries, cold (rerun)' % (SCALE_PRIMARIES, PRIMARIES),

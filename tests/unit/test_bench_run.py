@@ -91,6 +91,7 @@ def test_lane_summary_gives_rerun_over_cold_for_the_roles_and_the_whole_site():
     assert ssh['cold_roles_s'] == 160.0 and ssh['cold_verify_s'] == 40.0
     assert ssh['ratio_rerun_cold_roles'] == 0.2
     assert ssh['ratio_rerun_cold_site'] == 0.2
+    assert ssh['ratio_rerun_cold_cpu'] == 0.25   # 20 CPU s / 80
 
 
 def test_lane_summary_gives_cpu_per_host_and_its_ratio_between_lab_sizes():
