@@ -36,6 +36,7 @@ import platform
 import random
 import re
 import resource
+import signal
 import smtplib
 import statistics
 import subprocess
@@ -908,7 +909,14 @@ def losses(r):
     return found
 
 
+def interrupted(signum, frame):
+    """SIGTERM, like Ctrl-C: stop measuring, still write what was measured and remove the lab.
+    (A bench started in the background of a script ignores SIGINT: SIGTERM is what stops it.)"""
+    raise KeyboardInterrupt('signal %d' % signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, interrupted)
     os.makedirs(LOGS, exist_ok=True)
     os.makedirs(PLAY_TIMES, exist_ok=True)
     started = time.monotonic()
