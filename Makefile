@@ -13,7 +13,7 @@ help:
 	@echo "make current   unit and sanity under the newest ansible-core (.venv-current)"
 	@echo "make ee        the execution environment's build context in build/ee (execution-environment.yml)"
 	@echo "make molecule [SCENARIO=name]       molecule scenarios (all by default)"
-	@echo "make bench     measure converge time, mail throughput, drain, rotation (bench/README.md)"
+	@echo "make bench     measure converge (docker exec and SSH), mail throughput, drain, rotation (bench/README.md)"
 
 setup:
 	lab/setup all
@@ -35,7 +35,8 @@ molecule:
 	lab/setup all
 	MOLECULE_SCENARIOS="$(SCENARIO)" lab/run-tests molecule
 
-# Builds its own lab (bench-* containers on 172.30.70.0/24), writes bench/results/.
+# Builds its own lab (bench-* containers on 172.30.70.0/24, image clustered-mail/bench:12
+# with sshd) and a throwaway SSH key under build/bench, writes bench/results/.
 bench:
 	lab/setup all
 	source lab/env.sh && python bench/run.py

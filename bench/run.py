@@ -8,14 +8,17 @@ bench-*, volume bench-store), removed at the start and at the end, and
 measures, in this order:
 
 1. converge time of clustered.mail.site, cold (fresh containers) and
-   idempotent rerun, BENCH_RUNS times, with BENCH_PRIMARIES primaries;
+   idempotent rerun, BENCH_RUNS times, with BENCH_PRIMARIES primaries, in
+   each lane of BENCH_LANES (docker exec, SSH): wall time split into the
+   roles' part and verify's, and the controller's CPU time;
 2. on that converged lab: SMTP throughput through the cluster's MX round
    robin and through one stock Postfix+Dovecot container, then the backup MX
    drain time;
-3. cold + rerun with BENCH_SCALE_PRIMARIES primaries (the scaling ratio);
+3. cold + rerun with BENCH_SCALE_PRIMARIES primaries, in each lane (the
+   scaling ratios of wall time and of controller CPU per host);
 4. on that lab: dns_rotation's query rate and first-position statistics,
    with rrset-order cyclic, then random;
-5. cold + rerun with stock Ansible settings on the same lab as 3.
+5. reruns with stock Ansible settings on the same lab as 3 (docker exec).
 
 Benchmarks measure, they do not test; but mail that is accepted and never
 reaches the store is a loss, and any loss makes this exit non-zero.
@@ -24,12 +27,16 @@ Settings come from BENCH_* environment variables (bench/README.md).
 
 from __future__ import annotations
 
+import ctypes
 import datetime
+import hashlib
 import json
 import os
 import platform
 import random
 import re
+import resource
+import signal
 import smtplib
 import statistics
 import subprocess
@@ -58,6 +65,14 @@ def _state_dir():
 STATE_DIR = _state_dir()
 LOGS = os.path.join(WORK, 'logs')
 FACTS = os.path.join(WORK, 'facts')
+PLAY_TIMES = os.path.join(WORK, 'plays')
+# The SSH lane's throwaway client key and bench-only known_hosts (made by
+# ssh_key(), never committed), and ControlPersist's sockets: a socket path
+# must stay under 108 bytes, and ssh adds a 17-byte suffix while it binds.
+SSH_DIR = os.path.join(WORK, 'ssh')
+SSH_KEY = os.path.join(SSH_DIR, 'id_ed25519')
+KNOWN_HOSTS = os.path.join(SSH_DIR, 'known_hosts')
+CONTROL_DIR = os.path.join(WORK, 'cp')
 
 
 def setting(name, default):
@@ -80,9 +95,14 @@ PLACEMENT_LOGINS = setting('BENCH_PLACEMENT_LOGINS', 200)
 # As in bench/inventory/group_vars/all.yml (the health timer of the placement phase).
 HEALTH_INTERVAL, HEALTH_FAILURES, TTL = 5, 2, 60
 KEEP = setting('BENCH_KEEP', 0)
+# How Ansible reaches the hosts, each a bench/inventory/lanes/<lane>.yml; every converge runs in each.
+LANES = [x for x in os.environ.get('BENCH_LANES', 'docker,ssh').replace(' ', ',').split(',') if x]
+# What issue 17 asks of these figures; reported beside them, never turned into a verdict.
+GOALS = {'rerun_cold_roles': 0.25, 'rerun_cold_site': 0.35, 'cpu_per_host_scale': 1.15}
 
 # The lab. Names, addresses and capabilities as in lab/demo/nodes.yml.
-IMAGE = 'clustered-mail/mail:12'
+BASE_IMAGE = 'clustered-mail/mail:12'   # what lab/setup builds
+IMAGE = 'clustered-mail/bench:12'       # plus sshd (bench/image/Dockerfile), built by bench_image()
 NETWORK, SUBNET, VOLUME = 'bench-net', '172.30.70.0/24', 'bench-store'
 DNS_SERVER = '172.30.70.11'
 BACKUP_MX = '172.30.70.40'
@@ -99,11 +119,14 @@ def nodes(primaries):
     return lab
 
 
-def inventory(primaries):
-    path = os.path.join(HERE, 'inventory', 'primaries-%d.yml' % primaries)
-    if not os.path.exists(path):
-        sys.exit('no bench inventory for %d primaries: %s' % (primaries, path))
-    return path
+def inventory(primaries, lane):
+    """-i arguments: the host list of this size, then how the lane reaches the hosts."""
+    hosts = os.path.join(HERE, 'inventory', 'primaries-%d.yml' % primaries)
+    reach = os.path.join(HERE, 'inventory', 'lanes', '%s.yml' % lane)
+    for path in (hosts, reach):
+        if not os.path.exists(path):
+            sys.exit('no bench inventory for %d primaries in lane %s: %s' % (primaries, lane, path))
+    return ['-i', hosts, '-i', reach]
 
 
 def log(msg):
@@ -169,14 +192,52 @@ def wait_booted(names):
             time.sleep(1)
 
 
+def bench_image():
+    """clustered-mail/bench:12, built again when its Dockerfile or the lab's mail image changed."""
+    context = os.path.join(HERE, 'image')
+    digest = hashlib.sha256(sh('docker', 'image', 'inspect', '-f', '{{ .Id }}', BASE_IMAGE).encode())
+    for name in sorted(os.listdir(context)):
+        with open(os.path.join(context, name), 'rb') as f:
+            digest.update(name.encode() + b'\0' + f.read())
+    stamp = digest.hexdigest()
+    built = sh('docker', 'image', 'inspect', '-f', '{{ index .Config.Labels "bench.defhash" }}', IMAGE, check=False).strip()
+    if built != stamp:
+        log('docker build %s (%s plus sshd)' % (IMAGE, BASE_IMAGE))
+        build = subprocess.run(['docker', 'build', '-q', '--build-arg', 'BASE=' + BASE_IMAGE, '--label', 'bench.defhash=' + stamp,
+                                '-t', IMAGE, context], env=dict(os.environ, DOCKER_BUILDKIT='0'), capture_output=True, text=True,
+                               check=False)
+        if build.returncode:
+            raise RuntimeError('docker build %s failed:\n%s%s' % (IMAGE, build.stdout[-2000:], build.stderr[-2000:]))
+
+
+def ssh_key():
+    """A throwaway ed25519 key for root on the bench hosts, new for every bench run, mode 0600."""
+    os.makedirs(SSH_DIR, mode=0o700, exist_ok=True)
+    for path in (SSH_KEY, SSH_KEY + '.pub'):
+        if os.path.exists(path):
+            os.remove(path)
+    sh('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'clustered-mail-bench', '-f', SSH_KEY)
+    os.chmod(SSH_KEY, 0o600)
+    if len(os.path.join(CONTROL_DIR, 'x' * 10)) + 17 >= 108:
+        raise RuntimeError('ControlPath directory %s is too long for a socket path: clone to a shorter path' % CONTROL_DIR)
+    os.makedirs(CONTROL_DIR, mode=0o700, exist_ok=True)
+
+
 def fresh_lab(primaries):
-    """Fresh containers from the pre-built image, booted, nothing deployed."""
+    """Fresh containers from the pre-built image, booted, nothing deployed, the bench key authorised for root."""
     remove_containers()
     sh('docker', 'volume', 'create', VOLUME)
     lab = nodes(primaries)
     for name, address, caps in lab:
         start_container(name, address, caps)
     wait_booted([node[0] for node in lab])
+    with open(SSH_KEY + '.pub') as f:
+        public = f.read()
+    for node in lab:
+        dexec(node[0], 'sh', '-c', 'umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys', stdin=public)
+    # New containers, new host keys at the same addresses: accept-new must meet them as new.
+    if os.path.exists(KNOWN_HOSTS):
+        os.remove(KNOWN_HOSTS)
 
 
 # ---------------------------------------------------------------- converge
@@ -184,29 +245,107 @@ def fresh_lab(primaries):
 PROFILE_LINE = re.compile(r'^(.+) -+ (\d+\.\d+)s$')  # 'task name ---- 1.23s' (long names: ' -- ')
 
 
-def ansible_env(settings):
-    """The environment of ansible-playbook: lab/env.sh's paths, the chosen settings file, profile_tasks."""
+def ansible_env(settings, lane, play_times):
+    """The environment of ansible-playbook: lab/env.sh's paths, the chosen settings file, the lane's
+    SSH client files, profile_tasks and the play clock (bench/callback_plugins) writing to play_times."""
     env = dict(os.environ)
     for key in [k for k in env if k.startswith('ANSIBLE_') and k not in ('ANSIBLE_COLLECTIONS_PATH', 'ANSIBLE_ROLES_PATH')]:
         del env[key]     # e.g. lab/env.sh's ANSIBLE_FORKS: the settings file alone decides
     env.update({
         'ANSIBLE_CONFIG': os.path.join(HERE, 'ansible-%s.cfg' % settings),
         'ANSIBLE_CACHE_PLUGIN_CONNECTION': FACTS,
-        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks',
+        'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
+        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks,bench_play_times',
+        'BENCH_PLAY_TIMES': play_times,
         'PROFILE_TASKS_TASK_OUTPUT_LIMIT': '40',
         'ANSIBLE_NOCOLOR': '1',
     })
+    if lane == 'ssh':   # what only the bench needs; what a user would copy is in ansible-tuned.cfg
+        env.update({
+            'ANSIBLE_PRIVATE_KEY_FILE': SSH_KEY,
+            'ANSIBLE_SSH_COMMON_ARGS': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new' % KNOWN_HOSTS,
+            'ANSIBLE_SSH_CONTROL_PATH_DIR': CONTROL_DIR,
+        })
     return env
 
 
-def playbook(primaries, settings, label, *args):
-    """Run ansible-playbook; return (seconds, profile_tasks summary as [(task, seconds)], tasks changed)."""
+def become_subreaper():
+    """Adopt orphaned descendants (Linux): the SSH masters ControlPersist leaves behind outlive
+    ansible-playbook, and only once reaped here does their CPU time count in RUSAGE_CHILDREN."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0   # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def close_ssh_masters():
+    """End the ControlPersist masters of the last run and reap them (see become_subreaper)."""
+    for name in os.listdir(CONTROL_DIR):
+        path = os.path.join(CONTROL_DIR, name)
+        check = subprocess.run(['ssh', '-O', 'check', '-o', 'ControlPath=' + path, 'bench'], capture_output=True, text=True, check=False)
+        pid = re.search(r'pid=(\d+)', check.stderr)
+        subprocess.run(['ssh', '-O', 'exit', '-o', 'ControlPath=' + path, 'bench'], capture_output=True, check=False)
+        if pid:
+            try:
+                os.waitpid(int(pid.group(1)), 0)
+            except ChildProcessError:
+                pass     # not adopted (no subreaper): its CPU time is not counted
+        if os.path.exists(path):
+            os.remove(path)
+    while True:   # and the processes between ssh and its daemonised master, exited and adopted too
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+
+
+def cpu_seconds(before, after):
+    """User + system CPU seconds between two getrusage() readings."""
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def play_seconds(times):
+    """[(play name, seconds)] from the play clock's {'plays': [{'name', 'start'}], 'end'}."""
+    plays = times['plays']
+    ends = [p['start'] for p in plays[1:]] + [times['end']]
+    return [(p['name'], round(end - p['start'], 2)) for p, end in zip(plays, ends)]
+
+
+def split_site(times, verify_names, wall_s):
+    """(roles_s, verify_s) of a site run: verify from the start of its first play to the end,
+    the roles everything before it (ansible-playbook's start-up, preflight, the roles' plays).
+    verify_s is None when no verify play ran."""
+    starts = [p['start'] for p in times['plays'] if p['name'] in verify_names]
+    if not starts:
+        return wall_s, None
+    verify_s = times['end'] - starts[0]
+    return wall_s - verify_s, verify_s
+
+
+def verify_play_names():
+    """The names of the plays of playbooks/verify.yml, which site imports last."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, 'playbooks', 'verify.yml')) as f:
+        return {play['name'].strip() for play in yaml.safe_load(f) if 'hosts' in play and 'name' in play}
+
+
+def playbook(primaries, settings, label, *args, lane='docker'):
+    """Run ansible-playbook. Returns {'seconds', 'cpu_s' (the controller's, the whole process tree),
+    'tasks' (profile_tasks summary as [(task, seconds)]), 'changed', 'plays' (the play clock)}."""
     logfile = os.path.join(LOGS, '%s.log' % label)
-    cmd = ['ansible-playbook', '-i', inventory(primaries)] + list(args)
+    play_times = os.path.join(PLAY_TIMES, '%s.json' % label)
+    cmd = ['ansible-playbook'] + inventory(primaries, lane) + list(args)
+    if lane == 'ssh':
+        close_ssh_masters()   # none of an earlier run's connections
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     with open(logfile, 'w') as out:
-        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=ansible_env(settings), cwd=ROOT)
+        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=ansible_env(settings, lane, play_times), cwd=ROOT)
     seconds = time.monotonic() - t0
+    if lane == 'ssh':
+        close_ssh_masters()
+    cpu = cpu_seconds(before, resource.getrusage(resource.RUSAGE_CHILDREN))
     with open(logfile) as out:
         text = out.read()
     if rc != 0:
@@ -214,43 +353,63 @@ def playbook(primaries, settings, label, *args):
     summary = text.rsplit('PLAY RECAP', 1)[-1]
     tasks = [(m.group(1).strip(), float(m.group(2))) for m in map(PROFILE_LINE.match, summary.splitlines()) if m]
     changed = sum(int(n) for n in re.findall(r' changed=(\d+) ', summary))
-    return seconds, tasks, changed
+    with open(play_times) as f:
+        plays = json.load(f)
+    return {'seconds': seconds, 'cpu_s': cpu, 'tasks': tasks, 'changed': changed, 'plays': plays}
 
 
-def converge(primaries, settings, runs, label):
-    """runs x (fresh lab, cold site, idempotent rerun). Returns the list of runs."""
-    done = []
+def site_run(primaries, lane, label):
+    """One clustered.mail.site with the tuned settings in this lane, as the figures of a converge."""
+    run = playbook(primaries, 'tuned', label, 'clustered.mail.site', lane=lane)
+    roles_s, verify_s = split_site(run['plays'], verify_play_names(), run['seconds'])
+    hosts = len(nodes(primaries))
+    return {'s': round(run['seconds'], 1), 'roles_s': round(roles_s, 1),
+            'verify_s': None if verify_s is None else round(verify_s, 1),
+            'cpu_s': round(run['cpu_s'], 1), 'cpu_per_host_s': round(run['cpu_s'] / hosts, 2),
+            'tasks': run['tasks'], 'changed': run['changed'], 'plays': play_seconds(run['plays'])}
+
+
+def converge(primaries, runs, label, done):
+    """runs x each lane x (fresh lab, cold site, idempotent rerun), lanes interleaved so that both
+    see the same stretch of the machine's load. Each run is appended to done as it ends, so that
+    a bench that fails or is interrupted later still reports it."""
     for i in range(1, runs + 1):
-        log('%s: run %d/%d: fresh lab with %d primaries' % (label, i, runs, primaries))
-        fresh_lab(primaries)
-        # Cold means nothing from before: no cached facts, no CA on the controller.
-        sh('rm', '-rf', FACTS, os.path.join(HERE, 'inventory', '.clustered_mail_ca'))
-        cold, cold_tasks, dummy = playbook(primaries, settings, '%s-%d-cold' % (label, i), 'clustered.mail.site')
-        log('%s: cold %.1f s' % (label, cold))
-        rerun, rerun_tasks, rerun_changed = playbook(primaries, settings, '%s-%d-rerun' % (label, i), 'clustered.mail.site')
-        log('%s: rerun %.1f s, %d changed' % (label, rerun, rerun_changed))
-        done.append({'primaries': primaries, 'settings': settings, 'cold_s': round(cold, 1), 'rerun_s': round(rerun, 1),
-                     'rerun_changed': rerun_changed,
-                     'cold_tasks': cold_tasks, 'rerun_tasks': rerun_tasks})
-    return done
+        for lane in LANES:
+            log('%s: run %d/%d, lane %s: fresh lab with %d primaries' % (label, i, runs, lane, primaries))
+            fresh_lab(primaries)
+            # Cold means nothing from before: no cached facts, no CA on the controller.
+            sh('rm', '-rf', FACTS, os.path.join(HERE, 'inventory', '.clustered_mail_ca'))
+            cold = site_run(primaries, lane, '%s-%s-%d-cold' % (label, lane, i))
+            log('%s %s: cold %.1f s (verify %s s), CPU %.1f s' % (label, lane, cold['s'], cold['verify_s'], cold['cpu_s']))
+            rerun = site_run(primaries, lane, '%s-%s-%d-rerun' % (label, lane, i))
+            log('%s %s: rerun %.1f s (verify %s s), CPU %.1f s, %d changed'
+                % (label, lane, rerun['s'], rerun['verify_s'], rerun['cpu_s'], rerun['changed']))
+            run = {'primaries': primaries, 'hosts': len(nodes(primaries)), 'settings': 'tuned', 'lane': lane,
+                   'rerun_changed': rerun['changed']}
+            for key, figures in (('cold', cold), ('rerun', rerun)):
+                run['%s_s' % key] = figures.pop('s')
+                run.update(('%s_%s' % (key, k), v) for k, v in figures.items() if k != 'changed')
+            done.append(run)
 
 
 def compare_settings(primaries, runs, first_tuned=None):
-    """Idempotent reruns on the converged lab, tuned then stock settings, `runs` pairs.
+    """Idempotent reruns on the converged lab, tuned then stock settings, `runs` pairs, over docker exec.
 
     Reruns rather than cold runs: they run every task too, and cost half as much.
     The first tuned time may be the rerun just measured on this lab."""
     pairs = []
     for i in range(1, runs + 1):
-        tuned = first_tuned if i == 1 and first_tuned else playbook(primaries, 'tuned', 'settings-%d-tuned' % i, 'clustered.mail.site')[0]
-        stock = playbook(primaries, 'stock', 'settings-%d-stock' % i, 'clustered.mail.site')[0]
+        tuned = first_tuned if i == 1 and first_tuned else playbook(primaries, 'tuned', 'settings-%d-tuned' % i, 'clustered.mail.site')['seconds']
+        stock = playbook(primaries, 'stock', 'settings-%d-stock' % i, 'clustered.mail.site')['seconds']
         log('settings: rerun tuned %.1f s, stock %.1f s' % (tuned, stock))
         pairs.append({'primaries': primaries, 'tuned_rerun_s': round(tuned, 1), 'stock_rerun_s': round(stock, 1)})
     return pairs
 
 
-def median(runs, key):
-    return round(statistics.median(r[key] for r in runs), 1) if runs else None
+def median(runs, key, digits=1):
+    """The median of runs' key (runs without it left out), None when there is none."""
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return round(statistics.median(values), digits) if values else None
 
 
 def slowest_tasks(runs, key, count=10):
@@ -523,24 +682,91 @@ def ratio(a, b):
     return round(a / b, 2) if a and b else None
 
 
-def summarise(r):
-    base, scale, pairs = r['converge']['base'], r['converge']['scale'], r['converge']['settings']
-    s = {
-        'cold_s': median(base, 'cold_s'), 'rerun_s': median(base, 'rerun_s'),
-        'scale_cold_s': median(scale, 'cold_s'), 'scale_rerun_s': median(scale, 'rerun_s'),
-        'tuned_rerun_s': median(pairs, 'tuned_rerun_s'), 'stock_rerun_s': median(pairs, 'stock_rerun_s'),
-    }
-    s['ratio_rerun_cold'] = ratio(s['rerun_s'], s['cold_s'])
+def lane_summary(base, scale, lane):
+    """Medians and ratios of one lane's converges: base and scale labs, cold and rerun, wall time
+    split into the roles' part and verify's, controller CPU per managed host."""
+    runs = {'': [x for x in base if x['lane'] == lane], 'scale_': [x for x in scale if x['lane'] == lane]}
+    s = {'runs': len(runs['']), 'scale_runs': len(runs['scale_'])}
+    for prefix, chosen in runs.items():
+        for key in ('cold_s', 'rerun_s', 'cold_roles_s', 'rerun_roles_s', 'cold_verify_s', 'rerun_verify_s', 'cold_cpu_s', 'rerun_cpu_s'):
+            s[prefix + key] = median(chosen, key)
+        for key in ('cold_cpu_per_host_s', 'rerun_cpu_per_host_s'):
+            s[prefix + key] = median(chosen, key, 2)
+    s['ratio_rerun_cold_roles'] = ratio(s['rerun_roles_s'], s['cold_roles_s'])
+    s['ratio_rerun_cold_site'] = ratio(s['rerun_s'], s['cold_s'])
+    s['ratio_rerun_cold_cpu'] = ratio(s['rerun_cpu_s'], s['cold_cpu_s'])   # what the load on the machine hardly moves
     s['ratio_scale'] = ratio(s['scale_cold_s'], s['cold_s'])
     s['ratio_scale_rerun'] = ratio(s['scale_rerun_s'], s['rerun_s'])
+    s['ratio_cpu_per_host_scale'] = ratio(s['scale_cold_cpu_per_host_s'], s['cold_cpu_per_host_s'])
+    s['ratio_cpu_per_host_scale_rerun'] = ratio(s['scale_rerun_cpu_per_host_s'], s['rerun_cpu_per_host_s'])
+    s['slowest_cold_tasks'] = slowest_tasks(runs[''], 'cold_tasks')
+    s['slowest_rerun_tasks'] = slowest_tasks(runs[''], 'rerun_tasks')
+    return s
+
+
+def summarise(r):
+    base, scale, pairs = r['converge']['base'], r['converge']['scale'], r['converge']['settings']
+    lanes = {lane: lane_summary(base, scale, lane) for lane in sorted(set(x['lane'] for x in base + scale))}
+    # The figures from before the SSH lane, as they were: docker exec.
+    docker = lanes.get('docker') or lane_summary([], [], 'docker')
+    s = {key: docker[key] for key in ('cold_s', 'rerun_s', 'scale_cold_s', 'scale_rerun_s', 'ratio_scale', 'ratio_scale_rerun',
+                                      'slowest_cold_tasks', 'slowest_rerun_tasks')}
+    s['ratio_rerun_cold'] = docker['ratio_rerun_cold_site']
+    s['tuned_rerun_s'], s['stock_rerun_s'] = median(pairs, 'tuned_rerun_s'), median(pairs, 'stock_rerun_s')
     s['ratio_tuned_stock'] = ratio(s['tuned_rerun_s'], s['stock_rerun_s'])
-    s['slowest_cold_tasks'] = slowest_tasks(base, 'cold_tasks')
-    s['slowest_rerun_tasks'] = slowest_tasks(base, 'rerun_tasks')
+    s['lanes'], s['goals'] = lanes, GOALS
     return s
 
 
 def fmt(value, unit=''):
     return 'n/a' if value is None else '%s%s' % (value, unit)
+
+
+LANE_TITLES = {'docker': 'docker exec', 'ssh': 'SSH'}
+
+
+def lanes_table(lanes):
+    """The converge figures of each lane side by side, with issue 17's goals beside the ratios."""
+    if not lanes:
+        return []
+    names = sorted(lanes, key=lambda x: (x != 'docker', x))
+    hosts, scale_hosts = len(nodes(PRIMARIES)), len(nodes(SCALE_PRIMARIES))
+
+    def site(lane, prefix, key):
+        x = lanes[lane]
+        return '%s (%s + %s)' % (fmt(x[prefix + key + '_s'], ' s'), fmt(x[prefix + key + '_roles_s']), fmt(x[prefix + key + '_verify_s']))
+
+    def row(title, cell, goal=''):
+        return '| %s | %s | %s |' % (title, ' | '.join(cell(lane) for lane in names), goal)
+
+    lines = [
+        'Converge by lane (how Ansible reaches the hosts; tuned settings, `clustered.mail.site`, medians). '
+        'A site time is split into the roles (everything before verify\'s first play, ansible-playbook\'s start-up '
+        'included) + verify. Controller CPU is user + system seconds of the ansible-playbook process tree '
+        '(with the SSH lane\'s ControlPersist masters). Goals are issue 17\'s, set for SSH; beside the figures, not verdicts.',
+        '',
+        '| measure | %s | goal |' % ' | '.join(LANE_TITLES.get(n, n) for n in names),
+        '|---|%s---|' % ('---|' * len(names)),
+        row('runs, %d primaries / %d primaries' % (PRIMARIES, SCALE_PRIMARIES), lambda n: '%d / %d' % (lanes[n]['runs'], lanes[n]['scale_runs'])),
+        row('cold, %d primaries: site s (roles + verify)' % PRIMARIES, lambda n: site(n, '', 'cold')),
+        row('rerun, %d primaries: site s (roles + verify)' % PRIMARIES, lambda n: site(n, '', 'rerun')),
+        row('ratio rerun / cold, roles only', lambda n: fmt(lanes[n]['ratio_rerun_cold_roles']), '<= %s' % GOALS['rerun_cold_roles']),
+        row('ratio rerun / cold, whole site with verify', lambda n: fmt(lanes[n]['ratio_rerun_cold_site']), '<= %s' % GOALS['rerun_cold_site']),
+        row('ratio rerun / cold, controller CPU s of the whole site', lambda n: fmt(lanes[n]['ratio_rerun_cold_cpu'])),
+        row('cold, %d primaries: site s (roles + verify)' % SCALE_PRIMARIES, lambda n: site(n, 'scale_', 'cold')),
+        row('rerun, %d primaries: site s (roles + verify)' % SCALE_PRIMARIES, lambda n: site(n, 'scale_', 'rerun')),
+        row('ratio wall time %d / %d primaries, cold (rerun)' % (SCALE_PRIMARIES, PRIMARIES),
+            lambda n: '%s (%s)' % (fmt(lanes[n]['ratio_scale']), fmt(lanes[n]['ratio_scale_rerun']))),
+        row('controller CPU s per host, cold: %d hosts / %d hosts' % (hosts, scale_hosts),
+            lambda n: '%s / %s' % (fmt(lanes[n]['cold_cpu_per_host_s']), fmt(lanes[n]['scale_cold_cpu_per_host_s']))),
+        row('controller CPU s per host, rerun: %d hosts / %d hosts' % (hosts, scale_hosts),
+            lambda n: '%s / %s' % (fmt(lanes[n]['rerun_cpu_per_host_s']), fmt(lanes[n]['scale_rerun_cpu_per_host_s']))),
+        row('ratio CPU s per host, %d / %d hosts, cold (rerun)' % (scale_hosts, hosts),
+            lambda n: '%s (%s)' % (fmt(lanes[n]['ratio_cpu_per_host_scale']), fmt(lanes[n]['ratio_cpu_per_host_scale_rerun'])),
+            '<= %s' % GOALS['cpu_per_host_scale']),
+        '',
+    ]
+    return lines
 
 
 def markdown(r):
@@ -550,6 +776,8 @@ def markdown(r):
     pl = r.get('placement', {})
     budget = pl['health_interval_s'] * pl['health_failures'] + pl['ttl_s'] if pl else None
     settings_primaries = r['converge']['settings'][0]['primaries'] if r['converge']['settings'] else SCALE_PRIMARIES
+    docker_base = [x for x in r['converge']['base'] if x['lane'] == 'docker']
+    docker_scale = [x for x in r['converge']['scale'] if x['lane'] == 'docker']
     lines = [
         '# clustered.mail benchmarks',
         '',
@@ -560,11 +788,12 @@ def markdown(r):
         '',
         '| measure | result |',
         '|---|---|',
-        '| converge, cold, %d primaries (median of %d) | %s |' % (PRIMARIES, len(r['converge']['base']), fmt(s['cold_s'], ' s')),
-        '| converge, idempotent rerun (median of %d; tasks changed in each: %s) | %s |'
-        % (len(r['converge']['base']), ', '.join(str(x['rerun_changed']) for x in r['converge']['base']), fmt(s['rerun_s'], ' s')),
+        '| converge, cold, %d primaries, docker exec (median of %d) | %s |' % (PRIMARIES, len(docker_base), fmt(s['cold_s'], ' s')),
+        '| converge, idempotent rerun (median of %d; tasks changed in each, every lane: %s) | %s |'
+        % (len(docker_base), ', '.join(str(x['rerun_changed']) for x in r['converge']['base'] + r['converge']['scale']),
+           fmt(s['rerun_s'], ' s')),
         '| ratio rerun / cold | %s |' % fmt(s['ratio_rerun_cold']),
-        '| converge, cold, %d primaries (median of %d) | %s |' % (SCALE_PRIMARIES, len(r['converge']['scale']), fmt(s['scale_cold_s'], ' s')),
+        '| converge, cold, %d primaries, docker exec (median of %d) | %s |' % (SCALE_PRIMARIES, len(docker_scale), fmt(s['scale_cold_s'], ' s')),
         '| ratio %d primaries / %d primaries, cold (rerun) | %s (%s) |'
         % (SCALE_PRIMARIES, PRIMARIES, fmt(s['ratio_scale']), fmt(s['ratio_scale_rerun'])),
         '| rerun, %d primaries, tuned settings / stock ansible.cfg (median of %d) | %s / %s |'
@@ -598,10 +827,11 @@ def markdown(r):
     lines += ['', 'Messages: %s of %s bytes, %s parallel senders, %s per SMTP session; fsync left on '
               '(the cluster\'s Dovecot: mail_fsync = always, for the shared store; the stock one: the default, optimized). '
               'Sessions per cluster server: %s.' % sent, '']
+    lines += lanes_table(s['lanes'])
     if r.get('errors'):
         lines += ['**Errors:** ' + ' / '.join(r['errors']), '']
     for key, title in (('slowest_cold_tasks', 'cold run'), ('slowest_rerun_tasks', 'idempotent rerun')):
-        lines += ['The 10 slowest tasks of the %s (%d primaries, median over the runs, profile_tasks):' % (title, PRIMARIES), '',
+        lines += ['The 10 slowest tasks of the %s (%d primaries, docker exec, median over the runs, profile_tasks):' % (title, PRIMARIES), '',
                   '| task | s |', '|---|---|']
         lines += ['| %s | %s |' % (x['task'].replace('|', '\\|'), x['seconds']) for x in s[key]]
         lines.append('')
@@ -620,11 +850,16 @@ def plots(r):
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label, marker in (('cold_s', 'cold', 'o'), ('rerun_s', 'idempotent rerun', 's')):
-        runs = [x for x in r['converge']['base'] + r['converge']['scale'] if x['settings'] == 'tuned']
-        xs = sorted(set(x['primaries'] for x in runs))
-        ax.scatter([x['primaries'] for x in runs], [x[key] for x in runs], marker=marker, alpha=0.4)
-        ax.plot(xs, [statistics.median(x[key] for x in runs if x['primaries'] == n) for n in xs], marker=marker, label=label + ' (median)')
+    converges = r['converge']['base'] + r['converge']['scale']
+    for lane, style in (('docker', '-'), ('ssh', '--')):
+        for key, label, marker in (('cold_s', 'cold', 'o'), ('rerun_s', 'idempotent rerun', 's')):
+            runs = [x for x in converges if x['lane'] == lane]
+            if not runs:
+                continue
+            xs = sorted(set(x['primaries'] for x in runs))
+            ax.scatter([x['primaries'] for x in runs], [x[key] for x in runs], marker=marker, alpha=0.4)
+            ax.plot(xs, [statistics.median(x[key] for x in runs if x['primaries'] == n) for n in xs], marker=marker, linestyle=style,
+                    label='%s, %s (median)' % (label, LANE_TITLES[lane]))
     pairs = r['converge']['settings']
     if pairs:
         ax.scatter([x['primaries'] for x in pairs], [x['stock_rerun_s'] for x in pairs], marker='x', color='black',
@@ -678,13 +913,24 @@ def losses(r):
     return found
 
 
+def interrupted(signum, frame):
+    """SIGTERM, like Ctrl-C: stop measuring, still write what was measured and remove the lab.
+    (A bench started in the background of a script ignores SIGINT: SIGTERM is what stops it.)"""
+    raise KeyboardInterrupt('signal %d' % signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, interrupted)
     os.makedirs(LOGS, exist_ok=True)
+    os.makedirs(PLAY_TIMES, exist_ok=True)
     started = time.monotonic()
     r = {'machine': machine(), 'converge': {'base': [], 'scale': [], 'settings': []},
-         'settings': {k: v for k, v in globals().items() if k.isupper() and isinstance(v, int)}}
+         'settings': dict({k: v for k, v in globals().items() if k.isupper() and isinstance(v, int)}, LANES=LANES)}
+    r['machine']['ssh_masters_counted'] = become_subreaper()
     log('machine: %s' % r['machine'])
     lab_down()
+    bench_image()
+    ssh_key()
     sh('docker', 'network', 'create', '--subnet', SUBNET, '--label', 'clustered-mail=bench', NETWORK)
     errors = []
 
@@ -699,23 +945,26 @@ def main():
 
     try:
         # Converge failures end the bench: every later step needs a converged lab.
-        r['converge']['base'] = converge(PRIMARIES, 'tuned', RUNS, 'base')
+        converge(PRIMARIES, RUNS, 'base', r['converge']['base'])
         cluster = phase('throughput cluster', throughput, 'cluster', cluster_mx(), 'store', STORE_DIR)
         stock = phase('stock server', stock_server)
         r['throughput'] = {'cluster': cluster or {},
                            'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
         r['accept'] = phase('accept path', accept.for_bench) or {}
         r['drain'] = phase('drain', drain, PRIMARIES) or {}
-        r['converge']['scale'] = converge(SCALE_PRIMARIES, 'tuned', SCALE_RUNS, 'scale')
+        converge(SCALE_PRIMARIES, SCALE_RUNS, 'scale', r['converge']['scale'])
         # On the larger lab when there is one: a failure then moves a smaller share.
         r['placement'] = phase('placement', placement, SCALE_PRIMARIES if SCALE_RUNS else PRIMARIES) or {}
         # The rest on the larger lab when there is one: more hosts than stock forks, more records to rotate.
         lab = r['converge']['scale'] or r['converge']['base']
-        r['converge']['settings'] = compare_settings(lab[-1]['primaries'], STOCK_RUNS, r['converge']['scale'][-1]['rerun_s'] if SCALE_RUNS else None)
+        tuned = [x['rerun_s'] for x in r['converge']['scale'] if x['lane'] == 'docker']
+        r['converge']['settings'] = compare_settings(lab[-1]['primaries'], STOCK_RUNS, tuned[-1] if tuned else None)
         # Last: it leaves BIND with rrset-order random, which a rerun of site would change back.
         r['dns_rotation'] = phase('dns_rotation', dns_rotation_bench, lab[-1]['primaries'], 'tuned') or {}
     except (RuntimeError, OSError) as exc:
         errors.append(str(exc))
+    except KeyboardInterrupt:
+        errors.append('interrupted: the results hold the runs finished before')
     finally:
         r['machine']['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
         r['total_s'] = round(time.monotonic() - started, 1)
