@@ -14,6 +14,7 @@ __metaclass__ = type
 import importlib.util
 import json
 import os
+import sys
 import types
 import warnings
 
@@ -31,6 +32,8 @@ def load(name, path):
     return module
 
 
+# run.py imports its sibling accept.py, as `python bench/run.py` finds it.
+sys.path.insert(0, BENCH)
 run = load('bench_run', os.path.join(BENCH, 'run.py'))
 play_clock = load('bench_play_times', os.path.join(BENCH, 'callback_plugins', 'bench_play_times.py'))
 
