@@ -11,9 +11,9 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: file_set
 short_description: Install a set of directories and small files in one step, each file validated before it replaces the old one
-version_added: 0.3.0
+version_added: 0.2.0
 description:
-  - Makes each entry of O(files) what it says, in order, in one call to the host: a directory with its owner, group
+  - Makes each entry of O(files) what it says, in order, in one call to the host; a directory with its owner, group
     and mode, or a file with exactly O(files[].content) and its owner, group and mode.
   - Where a loop of M(ansible.builtin.template), M(ansible.builtin.copy) or M(ansible.builtin.file) tasks costs
     two round trips to the host per item even when nothing changes, this costs one for the whole set; a rerun of
