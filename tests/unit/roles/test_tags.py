@@ -40,17 +40,18 @@ VALIDATION = [
     'clustered.mail.webmail : The inventory describes a valid mail cluster',
 ]
 
-MAIL_CERT = "clustered.mail.mail_common : Install the host's certificate"
+MAIL_CERT = "clustered.mail.mail_common : Install the host's certificate and key (and the CA certificate, for clients of the cluster)"
 MAIL_USER = "clustered.mail.mail_common : Create the mail user with the cluster's fixed id"
 POSTFIX_CHECKER = 'clustered.mail.mail_common : Install the Postfix configuration checker'
 DOVECOT_CONF = 'clustered.mail.mail_primary : Install dovecot.conf (validated with doveconf)'
-HOMES_AGENT = 'clustered.mail.mail_primary : Install the homes agent'
-LMTP_FIREWALL = 'clustered.mail.mail_primary : Write the LMTP firewall rules (validated with nft -c)'
+HOMES_AGENT = 'clustered.mail.mail_primary : Install the homes agent, its configuration (no secrets), its unit, and have Dovecot start with current homes'
+LMTP_FIREWALL = 'clustered.mail.mail_primary : Write the LMTP firewall rules (validated with nft -c) and the unit that loads them'
 MAIN_CF = 'clustered.mail.mail_primary : Install main.cf (validated with postconf and postfix check)'
 INSTALL_BIND = 'clustered.mail.bind_dns : Install BIND'
 MOUNT = 'clustered.mail.storage_mount : Mount the store, now and at boot'
 ROUNDCUBE = "clustered.mail.webmail : Install Roundcube's configuration (checked with php -l)"
-BACKUP_POSTFIX = 'clustered.mail.backup_mx : Install Postfix'
+# The package step the roles share (mail_common's): under postfix, never under webmail.
+BACKUP_POSTFIX = 'clustered.mail.mail_common : Ask dpkg which of the packages are installed'
 
 # tag: (tasks it must list, tasks it must not list)
 SELECTION = {
