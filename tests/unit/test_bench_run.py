@@ -191,3 +191,33 @@ def test_the_play_clock_writes_each_play_and_the_end(tmp_path, monkeypatch):
     times = json.loads(path.read_text())
     assert [p['name'] for p in times['plays']] == ['Authoritative DNS', 'Verify the managed hosts']
     assert times['plays'][0]['start'] <= times['plays'][1]['start'] <= times['end']
+
+
+class _Unanswered(Exception):
+    pass
+
+
+def _asker(failures):
+    calls = []
+
+    def ask(*args):
+        calls.append(args)
+        if len(calls) <= failures:
+            raise _Unanswered('no answer from %s within 3.0s' % args[0])
+        return ['172.30.70.31']
+    return ask, calls
+
+
+def test_an_unanswered_dns_query_is_asked_again_and_counted():
+    ask, calls = _asker(2)
+    unanswered = []
+    assert run.ask_again(ask, _Unanswered, 'mail.example.test.', unanswered) == ['172.30.70.31']
+    assert len(calls) == 3 and len(unanswered) == 2
+
+
+def test_a_dns_query_unanswered_every_time_still_fails_the_phase():
+    ask, calls = _asker(99)
+    unanswered = []
+    with pytest.raises(_Unanswered):
+        run.ask_again(ask, _Unanswered, 'mail.example.test.', unanswered)
+    assert len(calls) == 3 and len(unanswered) == 3
