@@ -838,7 +838,8 @@ def markdown(r):
     for order in ('cyclic', 'random'):
         o = rot.get(order)
         if o:
-            lines.append('| dns_rotation, rrset-order %s: queries/s; first position chi-square (df %d), p; queries asked again (unanswered in 3 s) | %s; %s, p = %s; %s |'
+            lines.append('| dns_rotation, rrset-order %s: queries/s; first position chi-square (df %d), p; '
+                         'queries asked again (unanswered in 3 s) | %s; %s, p = %s; %s |'
                          % (order, o['chi_square']['df'], o['queries_per_s'], o['chi_square']['statistic'], o['chi_square']['p_value'],
                             o.get('unanswered', 'n/a')))
     sent = (c.get('messages'), c.get('message_bytes'), c.get('senders'), c.get('per_session'), c.get('sessions_per_server'))
