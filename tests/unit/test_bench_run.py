@@ -119,7 +119,7 @@ def test_summarise_keeps_the_earlier_figures_from_docker_exec_and_adds_the_lanes
     s = run.summarise({'converge': {'base': BASE, 'scale': SCALE, 'settings': []}})
     assert (s['cold_s'], s['rerun_s'], s['ratio_rerun_cold'], s['ratio_scale']) == (300.0, 120.0, 0.4, 1.2)
     assert set(s['lanes']) == {'docker', 'ssh'}
-    assert s['goals'] == {'rerun_cold_roles': 0.25, 'rerun_cold_site': 0.35, 'cpu_per_host_scale': 1.15}
+    assert s['goals'] == {'rerun_cold_roles': 0.25, 'rerun_cold_site': 0.35, 'cpu_per_host_scale': 1.15, 'filter_on_off': 0.7}
 
 
 def test_the_lanes_table_shows_each_lane_and_the_goals():
@@ -221,3 +221,10 @@ def test_a_dns_query_unanswered_every_time_still_fails_the_phase():
     with pytest.raises(_Unanswered):
         run.ask_again(ask, _Unanswered, 'mail.example.test.', unanswered)
     assert len(calls) == 3 and len(unanswered) == 3
+
+
+def test_mail_lost_with_the_filter_on_or_off_fails_the_bench():
+    ok = {'lost': 0, 'rejected': 0}
+    assert run.losses({'filter': {'on': ok, 'off': ok, 'ratio_accepted': 0.8}}) == []
+    found = run.losses({'filter': {'on': ok, 'off': {'lost': 2, 'rejected': 0}, 'ratio_accepted': 0.8}})
+    assert len(found) == 1 and found[0].startswith('filter off: 2 accepted but not in the store')
