@@ -17,7 +17,7 @@ description:
     RSA-2048 private key per selector, C(<selector>.key) (PKCS#8 PEM, mode V(0600)), and C(state.json) saying which
     selector signs and which are published in DNS.
   - A key the user put there (an unencrypted RSA PEM key named C(<selector>.key)) is used as it is, never replaced.
-  - Run it on the controller (C(delegate_to: localhost), C(run_once: true)); the signer's role installs the key it
+  - Run it on the controller (C(delegate_to=localhost), C(run_once=true)); the signer's role installs the key it
     returns, and C(clustered.mail.bind_dns) publishes the records it returns.
   - Rotation is three runs, each at least one DNS TTL after the one before; O(state=publish) a new selector beside
     the signing one, O(state=switch) signing to it (the old stays published so that mail signed a moment ago still
@@ -35,7 +35,7 @@ attributes:
     details:
       - Reports what would change and writes nothing. A key that would be generated has no record yet, so its
         record is left out of RV(records).
-      - The collection's tasks run it with C(check_mode: false), as the cluster CA's, it only touches the
+      - The collection's tasks run it with C(check_mode=false), as the cluster CA's tasks; it only touches the
         controller, and without it a check run of a new cluster could not show the DKIM records it would serve.
   diff_mode:
     support: none
