@@ -112,6 +112,17 @@ def split_txt(value, limit=TXT_CHUNK):
     return [data[i:i + limit].decode('ascii') for i in range(0, len(data), limit)] or ['']
 
 
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def join_txt(presentation):
+    """The text of one TXT record from its presentation form (``"part one" "part two"``), its strings joined."""
+    parts = _QUOTED.findall(presentation)
+    if not parts:
+        return presentation
+    return ''.join(re.sub(r'\\(.)', r'\1', part) for part in parts)
+
+
 def tags(value):
     """The tag=value pairs of a DKIM key record, whitespace removed from the values (RFC 6376 section 3.2)."""
     result = {}

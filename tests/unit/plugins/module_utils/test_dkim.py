@@ -154,3 +154,8 @@ def test_retire_one_selector_keeps_the_others():
 def test_a_broken_state_file_is_named(state, problem):
     assert problem in _dkim.state_error(state)
     assert _dkim.state_error({'signing': 'a', 'published': ['a'], 'retired': []}) is None
+
+
+def test_txt_presentation_is_joined_back():
+    assert _dkim.join_txt('"v=DKIM1; k=rsa; p=AB" "CD"') == 'v=DKIM1; k=rsa; p=ABCD'
+    assert _dkim.join_txt('"a\\"b" "c\\\\d"') == 'a"bc\\d'
