@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: dkim_keys
 short_description: Keep the cluster's DKIM keys on the controller, and rotate them in three steps
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Manages one directory per mail domain, O(path)/<domain>/ (mode V(0700)), beside the cluster CA. Each holds one
     RSA-2048 private key per selector, C(<selector>.key) (PKCS#8 PEM, mode V(0600)), and C(state.json) saying which
