@@ -44,17 +44,17 @@ def cluster_errors(hostvars, groups, cluster_vars=None):
     return _cluster_errors(_plain(hostvars), _plain(groups), cluster_vars)
 
 
-def dns_errors(hostvars, groups, default_ttl=3600, soa=None, extra_records=None, cluster_vars=None):
+def dns_errors(hostvars, groups, default_ttl=3600, soa=None, extra_records=None, cluster_vars=None, dkim_records=None):
     errors = _cluster_errors(_plain(hostvars), _plain(groups), cluster_vars)
     if errors:
         return errors
     model = build_cluster(_plain(hostvars), _plain(groups), cluster_vars)
-    return _dns_errors(model, default_ttl, soa, extra_records)
+    return _dns_errors(model, default_ttl, soa, extra_records, dkim_records)
 
 
-def dns_zones(model, default_ttl=3600, soa=None, extra_records=None):
+def dns_zones(model, default_ttl=3600, soa=None, extra_records=None, dkim_records=None):
     try:
-        return _dns_zones(model, default_ttl, soa, extra_records)
+        return _dns_zones(model, default_ttl, soa, extra_records, dkim_records)
     except ClusterError as exc:
         raise AnsibleFilterError('the DNS records cannot be derived:\n%s' % exc)
 

@@ -36,6 +36,8 @@ The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
     mx_preference     10               backup_mx_preference 50
     ttl               60
     spf, dmarc        TXT strings ('' disables the record)
+    dkim              {'signing': True, 'selector': 'mail'}  (mail_cluster_dkim_signing,
+                      mail_cluster_dkim_selector: each domain's first selector)
     hostmaster        'hostmaster.example.com'  (SOA RNAME, DNS form, no dot)
     reverse_zones     None (derive) or the list given in the inventory
     placement         'none' | 'explicit' | 'hash'
@@ -121,6 +123,10 @@ CLUSTER_DEFAULTS = {
     'mail_cluster_placement': 'hash',
     'mail_cluster_spf': 'v=spf1 mx -all',
     'mail_cluster_dmarc': 'v=DMARC1; p=none',
+    # DKIM: the MX tier signs outgoing mail with each domain's key (clustered.mail.dkim_keys, beside the cluster
+    # CA) and bind_dns publishes <selector>._domainkey.<domain>; this selector names each domain's first key.
+    'mail_cluster_dkim_signing': True,
+    'mail_cluster_dkim_selector': 'mail',
     'mail_cluster_hostmaster': None,
     'mail_cluster_reverse_zones': None,
     'mail_cluster_vmail_uid': 5000,
@@ -617,8 +623,9 @@ def _collect(hostvars, groups, cluster_vars):
     for var in ('mail_cluster_spf', 'mail_cluster_dmarc'):
         if not isinstance(cv[var], str):
             errors.append('%s=%r on all: must be a string (empty to publish no record)' % (var, cv[var]))
+    dkim = _dkim_settings(cv, errors)
     if isinstance(cv['mail_cluster_dmarc'], str):
-        errors.extend(_dmarc_errors(cv['mail_cluster_dmarc']))
+        errors.extend(_dmarc_errors(cv['mail_cluster_dmarc'], dkim['signing'] is not False))
     for var in ('mail_cluster_vmail_uid', 'mail_cluster_vmail_gid'):
         _int_in(errors, var, cv[var], 1, 4294967294)
     store = cv['mail_cluster_store_path']
@@ -639,6 +646,7 @@ def _collect(hostvars, groups, cluster_vars):
         'ttl': ttl,
         'spf': cv['mail_cluster_spf'],
         'dmarc': cv['mail_cluster_dmarc'],
+        'dkim': dkim,
         'hostmaster': hostmaster,
         'reverse_zones': list(reverse) if reverse is not None else None,
         'placement': placement,
@@ -657,10 +665,30 @@ def _collect(hostvars, groups, cluster_vars):
     return model, errors
 
 
-def _dmarc_errors(record):
-    """RFC 7489 section 6.3: v=DMARC1 first, then p=. Until the cluster signs with DKIM, only p=none: forwarded
-    mail loses SPF alignment, and with neither aligned it fails DMARC, so quarantine or reject would send our own
-    users' forwarded mail to spam at the receivers."""
+_BOOLEAN_STRINGS = {'true': True, 'yes': True, 'on': True, '1': True,
+                    'false': False, 'no': False, 'off': False, '0': False}
+
+
+def _dkim_settings(cv, errors):
+    """mail_cluster_dkim_signing and mail_cluster_dkim_selector, checked."""
+    signing = cv['mail_cluster_dkim_signing']
+    if isinstance(signing, str) and signing.strip().lower() in _BOOLEAN_STRINGS:
+        signing = _BOOLEAN_STRINGS[signing.strip().lower()]  # -e mail_cluster_dkim_signing=false is a string
+    if not isinstance(signing, bool):
+        errors.append('mail_cluster_dkim_signing=%r on all: must be true or false (default true)' % (signing,))
+        signing = None
+    selector = cv['mail_cluster_dkim_selector']
+    if not isinstance(selector, str) or not _LABEL.match(selector):
+        errors.append('mail_cluster_dkim_selector=%r on all: a DKIM selector must be one DNS label: lower-case'
+                      ' letters, digits and inner hyphens, at most 63 characters (default %s)'
+                      % (selector, CLUSTER_DEFAULTS['mail_cluster_dkim_selector']))
+    return {'signing': signing, 'selector': selector}
+
+
+def _dmarc_errors(record, signing):
+    """RFC 7489 section 6.3: v=DMARC1 first, then p=. While the cluster does not sign with DKIM, only p=none:
+    forwarded mail loses SPF alignment, and with neither aligned it fails DMARC, so quarantine or reject would
+    send our own users' forwarded mail to spam at the receivers. With signing on, the user's policy stands."""
     if not record:
         return []
     tags = [t.strip() for t in record.split(';') if t.strip()]
@@ -672,10 +700,11 @@ def _dmarc_errors(record):
     if policy.get('p') not in ('none', 'quarantine', 'reject'):
         return ['mail_cluster_dmarc=%r on all: the second tag must be p=none, p=quarantine or p=reject' % (record,)]
     strict = sorted('%s=%s' % (k, policy[k]) for k in ('p', 'sp') if policy.get(k) in ('quarantine', 'reject'))
-    if strict:
+    if strict and not signing:
         return ['mail_cluster_dmarc=%r on all: %s asks receivers to quarantine or reject mail that fails DMARC, and'
-                ' the cluster does not sign with DKIM yet, so mail forwarded by others (which loses SPF alignment)'
-                ' would fail it; publish p=none (the default) until DKIM signing is on' % (record, ' and '.join(strict))]
+                ' mail_cluster_dkim_signing is false, so mail forwarded by others (which loses SPF alignment)'
+                ' would fail it; publish p=none (the default) or set mail_cluster_dkim_signing: true'
+                % (record, ' and '.join(strict))]
     return []
 
 

@@ -9,7 +9,7 @@ Private to the collection; playbooks use the ``clustered.mail.dns_zones``,
 
 API
 ---
-``dns_zones(model, default_ttl=3600, soa=None, extra_records=None) -> list``
+``dns_zones(model, default_ttl=3600, soa=None, extra_records=None, dkim_records=None) -> list``
     One dict per zone, forward zones first (the cluster domain, then the other
     mail domains), then reverse zones::
 
@@ -22,7 +22,7 @@ API
     ``owner`` is relative to the zone ('@' for the apex); ``value`` is zone-file
     presentation text. Raises ``DnsError`` (a ``ClusterError``) on any problem.
 
-``dns_errors(model, default_ttl=3600, soa=None, extra_records=None) -> list``
+``dns_errors(model, default_ttl=3600, soa=None, extra_records=None, dkim_records=None) -> list``
     The cross-field checks as messages naming the variable: no DNS server,
     reverse zones that miss an address or overlap, names used twice, a CNAME
     next to other data or used as an MX/NS target, user names unusable as DNS
@@ -58,6 +58,11 @@ What is published (TTL ``ttl`` = mail_cluster_ttl for the rotating records):
   its tier; ``round_robin``: the mail name at mail_cluster_mx_preference),
   backup MX last at its preference, SPF TXT, ``_dmarc`` TXT, one A/AAAA set
   per service name, ``<user>.pop`` CNAME to the home primary (placement);
+  with DKIM signing on (``model['dkim']['signing']``), one
+  ``<selector>._domainkey`` TXT per published selector, at mail_cluster_ttl
+  so that a rotation waits one such TTL. ``dkim_records`` is the ``records``
+  list of ``clustered.mail.dkim_keys`` (``{domain, selector, name, value}``),
+  passed in as data: the derivation reads no file;
 - the cluster domain also: one A/AAAA set per host name, and the mail name
   with every primary address (round robin);
 - reverse zones: one PTR per address of every host (several per host), to
@@ -76,7 +81,7 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError, pop_name
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError, is_dns_name, pop_name
 
 try:
     import dns.exception
@@ -231,7 +236,36 @@ def _address_type(addr):
     return 'AAAA' if ':' in addr else 'A'
 
 
-def _build(model, default_ttl, soa, extra_records):
+def _add_dkim(model, by_name, dkim_records, errors):
+    """The DKIM key records of every published selector (none while signing is off)."""
+    if not model.get('dkim', {}).get('signing') or not dkim_records:
+        return
+    if isinstance(dkim_records, (str, dict)) or not isinstance(dkim_records, (list, tuple)):
+        errors.append('dkim records=%r: must be the records list of clustered.mail.dkim_keys' % (dkim_records,))
+        return
+    for index, rec in enumerate(dkim_records):
+        where = 'dkim record %d' % index
+        if not isinstance(rec, dict) or not {'domain', 'selector', 'value'} <= set(rec):
+            errors.append('%s=%r: must be a mapping with domain, selector and value (from clustered.mail.dkim_keys)'
+                          % (where, rec))
+            continue
+        domain, selector, value = rec['domain'], rec['selector'], rec['value']
+        zone = by_name.get(domain)
+        if zone is None or zone.kind != 'forward':
+            errors.append('%s: %r is not one of mail_cluster_domains (%s); clustered.mail.dkim_keys was given other '
+                          'domains than the inventory' % (where, domain, ', '.join(model['domains'])))
+        elif not isinstance(selector, str) or '.' in selector or not is_dns_name(selector):
+            errors.append('%s: selector %r of %s is not one DNS label' % (where, selector, domain))
+        elif not isinstance(value, str) or not value.startswith('v=DKIM1;') or '"' in value or '\\' in value \
+                or '\n' in value:
+            errors.append('%s: the value for %s._domainkey.%s is not a DKIM key record (v=DKIM1; ...)'
+                          % (where, selector, domain))
+        else:
+            zone.add('%s._domainkey.%s' % (selector, domain), 'TXT', _txt(value), model['ttl'],
+                     'the DKIM key of selector %s' % selector)
+
+
+def _build(model, default_ttl, soa, extra_records, dkim_records=None):
     errors = []
     ttl = model['ttl']
     hosts = model['hosts']
@@ -317,6 +351,7 @@ def _build(model, default_ttl, soa, extra_records):
         zones.append(zone)
         by_name[zone.name] = zone
 
+    _add_dkim(model, by_name, dkim_records, errors)
     _add_extra(by_name, extra_records, default_ttl, errors)
     _check_names(zones, errors)
     result = []
@@ -400,14 +435,14 @@ def _check_names(zones, errors):
                                   % (record['type'], target, zone.name if record['owner'] == '@' else record['owner']))
 
 
-def dns_errors(model, default_ttl=3600, soa=None, extra_records=None):
+def dns_errors(model, default_ttl=3600, soa=None, extra_records=None, dkim_records=None):
     """Every cross-field problem of the DNS data, as messages naming the variable; [] when valid."""
-    return _build(model, default_ttl, soa, extra_records)[1]
+    return _build(model, default_ttl, soa, extra_records, dkim_records)[1]
 
 
-def dns_zones(model, default_ttl=3600, soa=None, extra_records=None):
+def dns_zones(model, default_ttl=3600, soa=None, extra_records=None, dkim_records=None):
     """Every zone with its records (see the module docstring); raises DnsError listing every problem."""
-    zones, errors = _build(model, default_ttl, soa, extra_records)
+    zones, errors = _build(model, default_ttl, soa, extra_records, dkim_records)
     if errors:
         raise DnsError(errors)
     return zones

@@ -19,7 +19,8 @@ description:
   - every address in O(addresses) has a PTR on every server, and every PTR target resolves on that server back to
     the address (forward-confirmed reverse DNS);
   - every MX target of every domain in O(mx_domains) resolves to addresses and is not a CNAME;
-  - every TTL seen is at most O(max_ttl), when given.
+  - every TTL seen is at most O(max_ttl), when given;
+  - every server serves each DKIM key record of O(dkim) as one TXT record carrying exactly that public key.
   - Returns a report of every check; fails listing the checks that did not pass.
 author:
   - clustered.mail contributors (@clustered-mail)
@@ -63,6 +64,30 @@ options:
     type: list
     elements: str
     default: []
+  dkim:
+    description:
+      - DKIM key records every server must serve, as RV(clustered.mail.dkim_keys#module:records) returns them
+        (public keys computed on the controller from the keys).
+      - A server passes when the name has exactly one TXT record and its strings, joined, carry the same C(p=)
+        (and C(k=rsa)) as O(dkim[].value); the record may be split in strings anywhere.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The record's name, C(<selector>._domainkey.<domain>).
+        type: str
+        required: true
+      value:
+        description: The record's text, C(v=DKIM1; k=rsa; p=...).
+        type: str
+        required: true
+      domain:
+        description: The mail domain (ignored; accepted so that the records can be passed as they are).
+        type: str
+      selector:
+        description: The selector (ignored, as O(dkim[].domain)).
+        type: str
   max_ttl:
     description:
       - The largest TTL allowed on the RRsets looked at by the O(records) and O(mx_domains) checks
@@ -103,7 +128,7 @@ checks:
   elements: dict
   contains:
     check:
-      description: The kind of check, V(serial), V(rrset), V(ptr), V(mx) or V(ttl).
+      description: The kind of check, V(serial), V(rrset), V(ptr), V(mx), V(ttl) or V(dkim).
       type: str
       sample: ptr
     subject:
@@ -137,6 +162,7 @@ failed_checks:
 import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.clustered.mail.plugins.module_utils._dkim import join_txt, record_matches, tags
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
     DNSPYTHON_IMPORT_ERROR, QUERY_ARGUMENTS, DnsQueryError, servers_error, fqdn, normalise, query,
 )
@@ -270,6 +296,20 @@ class Checker(object):
                 self.add('mx', domain, server, error is None and bool(back), 'MX %s: %s' % (
                     record, error or ('addresses %s' % ', '.join(back) if back else 'resolves to no address')))
 
+    def dkim(self, name, value):
+        name = fqdn(name)
+        public = tags(value).get('p')
+        for server in self.servers:
+            rrsets, error = self.ask(server, name, 'TXT')
+            found = rrsets.get((name, 'TXT'), (0, []))[1]
+            if error or not found:
+                self.add('dkim', name, server, False, error or '%s has no TXT record for %s' % (server, name))
+                continue
+            served = [join_txt(text) for text in found]
+            ok = len(served) == 1 and bool(public) and record_matches(served[0], public)
+            self.add('dkim', name, server, ok, 'serves the key of the controller' if ok else
+                     'serves %s, not the key of the controller (p=%s...)' % (' | '.join(served), (public or '')[:24]))
+
 
 def main():
     module = AnsibleModule(
@@ -282,6 +322,12 @@ def main():
             )),
             addresses=dict(type='list', elements='str', default=[]),
             mx_domains=dict(type='list', elements='str', default=[]),
+            dkim=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                value=dict(type='str', required=True),
+                domain=dict(type='str'),
+                selector=dict(type='str'),
+            )),
             max_ttl=dict(type='int'),
         ),
         supports_check_mode=True,
@@ -306,6 +352,8 @@ def main():
         checker.ptr(address)
     for domain in p['mx_domains']:
         checker.mx(domain)
+    for record in p['dkim']:
+        checker.dkim(record['name'], record['value'])
     failed = [c for c in checker.checks if not c['ok']]
     result = dict(changed=False, checks=checker.checks, serials=checker.serials, failed_checks=len(failed))
     if failed:

@@ -158,10 +158,15 @@ def test_rendezvous_independent_of_order():
     ({'mail_cluster_services': {'s_mtp': ['primary1']}}, ('service name', 's_mtp')),
     ({'mail_cluster_services': []}, ('mail_cluster_services=[]',)),
     ({'mail_cluster_spf': None}, ('mail_cluster_spf=None',)),
-    # no DKIM signing yet: a strict DMARC policy would quarantine our own users' forwarded mail (RFC 7489)
-    ({'mail_cluster_dmarc': 'v=DMARC1; p=quarantine'}, ('p=quarantine asks receivers', 'publish p=none')),
-    ({'mail_cluster_dmarc': 'v=DMARC1;p=REJECT; rua=mailto:d@example.com'}, ('p=reject asks',)),
-    ({'mail_cluster_dmarc': 'v=DMARC1; p=none; sp=reject'}, ('sp=reject asks',)),
+    # DKIM signing off: a strict DMARC policy would quarantine our own users' forwarded mail (RFC 7489)
+    ({'mail_cluster_dkim_signing': False, 'mail_cluster_dmarc': 'v=DMARC1; p=quarantine'},
+     ('p=quarantine asks receivers', 'mail_cluster_dkim_signing is false', 'publish p=none')),
+    ({'mail_cluster_dkim_signing': 'false', 'mail_cluster_dmarc': 'v=DMARC1;p=REJECT; rua=mailto:d@example.com'},
+     ('p=reject asks',)),
+    ({'mail_cluster_dkim_signing': False, 'mail_cluster_dmarc': 'v=DMARC1; p=none; sp=reject'}, ('sp=reject asks',)),
+    ({'mail_cluster_dkim_signing': 'maybe'}, ("mail_cluster_dkim_signing='maybe' on all", 'true or false')),
+    ({'mail_cluster_dkim_selector': 'Mail_1'}, ("mail_cluster_dkim_selector='Mail_1' on all", 'one DNS label')),
+    ({'mail_cluster_dkim_selector': 'a.b'}, ("mail_cluster_dkim_selector='a.b'",)),
     ({'mail_cluster_dmarc': 'p=none'}, ('starts with v=DMARC1',)),
     ({'mail_cluster_dmarc': 'v=DMARC1; rua=mailto:d@example.com'}, ('second tag must be p=none',)),
     ({'mail_cluster_hostmaster': 'nobody'}, ('mail_cluster_hostmaster=\'nobody\'',)),
@@ -185,6 +190,17 @@ def test_rendezvous_independent_of_order():
 ])
 def test_cluster_wide_errors(values, fragments):
     one_error(*set_all(*inventory(), **values), *fragments)
+
+
+@pytest.mark.parametrize('dmarc', ['v=DMARC1; p=quarantine', 'v=DMARC1; p=reject; sp=reject; rua=mailto:d@example.com'])
+def test_with_dkim_signing_on_the_users_dmarc_policy_stands(dmarc):
+    model = build_cluster(*set_all(*inventory(), mail_cluster_dmarc=dmarc))
+    assert model['dmarc'] == dmarc and model['dkim'] == {'signing': True, 'selector': 'mail'}
+
+
+def test_dkim_settings_in_the_model():
+    model = build_cluster(*set_all(*inventory(), mail_cluster_dkim_signing='no', mail_cluster_dkim_selector='s2026'))
+    assert model['dkim'] == {'signing': False, 'selector': 's2026'}
 
 
 def test_missing_domain():

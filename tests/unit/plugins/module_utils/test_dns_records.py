@@ -107,7 +107,7 @@ def test_services_shape6():
 def test_spf_dmarc_and_long_txt():
     z = zones_of(model())['example.com']
     assert values(z, '@', 'TXT') == ['"v=spf1 mx -all"']
-    assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=none"']  # nothing is DKIM-signed yet
+    assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=none"']
     z = zones_of(model(mail_cluster_dmarc='v=DMARC1; p=none; rua=mailto:dmarc@example.com'))['example.com']
     assert values(z, '_dmarc', 'TXT') == ['"v=DMARC1; p=none; rua=mailto:dmarc@example.com"']
     long_spf = 'v=spf1 ' + ' '.join('ip4:192.0.2.%d' % i for i in range(40)) + ' -all'
@@ -115,6 +115,52 @@ def test_spf_dmarc_and_long_txt():
     txt = values(z, '@', 'TXT')[0]
     assert len(long_spf) > 510 and txt.count('" "') == 2 and txt.replace('" "', '').strip('"') == long_spf
     assert values(z, '_dmarc', 'TXT') == []
+
+
+# A 2048-bit key's record is ~410 bytes: longer than one TXT string.
+P = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' + 'x' * 340 + 'IDAQAB'
+
+
+def dkim(domain, selector, p=P):
+    return {'domain': domain, 'selector': selector, 'name': '%s._domainkey.%s' % (selector, domain),
+            'value': 'v=DKIM1; k=rsa; p=' + p}
+
+
+def test_dkim_records_are_served_per_published_selector_split_in_255_byte_strings():
+    records = [dkim('example.com', 'mail'), dkim('example.com', 's2', P[::-1]), dkim('example.org', 'mail')]
+    zones = zones_of(model(mail_cluster_domains=['example.com', 'example.org']), dkim_records=records)
+    com, org = zones['example.com'], zones['example.org']
+    (txt, ttl), = rr(com, 'mail._domainkey', 'TXT')
+    strings = txt[1:-1].split('" "')
+    assert ttl == 60 and len(strings) == 2 and all(len(x) <= 255 for x in strings)  # rotation waits one mail_cluster_ttl
+    assert ''.join(strings) == records[0]['value']
+    assert values(com, 's2._domainkey', 'TXT')[0].replace('" "', '').strip('"') == records[1]['value']
+    assert len(rr(org, 'mail._domainkey', 'TXT')) == 1 and rr(org, 's2._domainkey', 'TXT') == []
+
+
+def test_dkim_records_change_the_zone_hash_only_when_they_change():
+    m = model()
+    plain = zones_of(m)['example.com']['hash']
+    one = zones_of(m, dkim_records=[dkim('example.com', 'mail')])['example.com']['hash']
+    assert one != plain and one == zones_of(m, dkim_records=[dkim('example.com', 'mail')])['example.com']['hash']
+    assert one != zones_of(m, dkim_records=[dkim('example.com', 'mail', P[::-1])])['example.com']['hash']
+
+
+def test_no_dkim_record_while_signing_is_off():
+    zones = zones_of(model(mail_cluster_dkim_signing=False), dkim_records=[dkim('example.com', 'mail')])
+    assert not [r for z in zones.values() for r in z['records'] if '_domainkey' in r['owner']]
+
+
+@pytest.mark.parametrize('record, fragment', [
+    (dkim('example.net', 'mail'), "'example.net' is not one of mail_cluster_domains (example.com)"),
+    (dkim('example.com', 'a.b'), "selector 'a.b' of example.com is not one DNS label"),
+    (dict(dkim('example.com', 'mail'), value='p=x'), 'is not a DKIM key record'),
+    (dict(dkim('example.com', 'mail'), value='v=DKIM1; p="x'), 'is not a DKIM key record'),
+    ({'domain': 'example.com'}, 'must be a mapping with domain, selector and value'),
+])
+def test_bad_dkim_records_are_refused(record, fragment):
+    errors = dns_errors(model(), dkim_records=[record])
+    assert len(errors) == 1 and fragment in errors[0], errors
 
 
 def test_pop_cnames_by_placement():

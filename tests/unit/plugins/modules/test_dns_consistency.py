@@ -138,3 +138,39 @@ def test_missing_dnspython(monkeypatch):
     monkeypatch.setattr(dns_consistency, 'DNSPYTHON_IMPORT_ERROR', 'Traceback')
     result = run(monkeypatch, fake())
     assert result['failed'] and 'dnspython' in result['msg']
+
+
+KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' + 'k' * 340 + 'IDAQAB'
+DKIM = [{'domain': 'example.com', 'selector': 'mail', 'name': 'mail._domainkey.example.com',
+         'value': 'v=DKIM1; k=rsa; p=' + KEY}]
+
+
+def served_dkim(value):
+    value = value.encode()
+    return ' '.join('"%s"' % value[i:i + 255].decode() for i in range(0, len(value), 255))
+
+
+def with_dkim(value_ns1, value_ns2):
+    servers = fake()
+    for server, value in ((NS1, value_ns1), (NS2, value_ns2)):
+        if value is not None:
+            servers.data[server][('mail._domainkey.example.com.', 'TXT')] = (60, [served_dkim(value)])
+    return servers
+
+
+def test_dkim_records_served_by_every_server_pass(monkeypatch):
+    value = DKIM[0]['value']
+    result = run(monkeypatch, with_dkim(value, value), dkim=DKIM)
+    assert not result['failed'], result.get('msg')
+    assert [(c['server'], c['ok']) for c in result['checks'] if c['check'] == 'dkim'] == [(NS1, True), (NS2, True)]
+
+
+@pytest.mark.parametrize('ns2, detail', [
+    (None, 'has no TXT record for mail._domainkey.example.com.'),
+    ('v=DKIM1; k=rsa; p=' + KEY[:-8] + 'AAAAAAAA', 'not the key of the controller'),
+    ('v=DKIM1; k=rsa; p=', 'not the key of the controller'),
+])
+def test_a_server_without_the_controllers_key_fails(monkeypatch, ns2, detail):
+    result = run(monkeypatch, with_dkim(DKIM[0]['value'], ns2), dkim=DKIM)
+    assert result['failed'] and failing(result) == [('dkim', 'mail._domainkey.example.com.', NS2)]
+    assert detail in result['msg']
