@@ -21,7 +21,8 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 OWN = {'ansible.builtin', 'clustered.mail'}
 # A module key, a filter, a lookup or a role given by FQCN in YAML; an import in Python.
-YAML_FQCN = re.compile(r'(?:^\s*-?\s*|\|\s*|lookup\(\s*[\'"]|name:\s*)([a-z0-9_]+\.[a-z0-9_]+)\.[a-z0-9_]+\b', re.M)
+# A collection namespace starts with a letter; a variable such as __model.dkim.signing in an assert list is not one.
+YAML_FQCN = re.compile(r'(?:^\s*-?\s*|\|\s*|lookup\(\s*[\'"]|name:\s*)([a-z][a-z0-9_]*\.[a-z0-9_]+)\.[a-z0-9_]+\b', re.M)
 PY_IMPORT = re.compile(r'ansible_collections\.([a-z0-9_]+)\.([a-z0-9_]+)\.')
 
 
