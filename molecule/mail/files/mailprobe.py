@@ -77,24 +77,43 @@ def cmd_send(args):
 
 
 def cmd_pregreet(args):
-    """Talk before the banner, as spam bots do, then try to send: postscreen must refuse the mail."""
-    sock = socket.create_connection((args.host, args.port), timeout=30)
-    lines = sock.makefile('rb')
+    """Talk before the banner, as spam bots do, then try to send: postscreen must refuse the mail.
 
-    def read():
+    What the server answers to the early EHLO (smtpd answers it, postscreen
+    swallows it) is drained; then EHLO, MAIL and RCPT are sent one by one.
+    """
+    sock = socket.create_connection((args.host, args.port), timeout=30)
+    buf = [b'']
+
+    def line(timeout):
+        sock.settimeout(timeout)
+        while b'\n' not in buf[0]:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return None
+            buf[0] += chunk
+        got, buf[0] = buf[0].split(b'\n', 1)
+        return got.decode('utf-8', 'replace').rstrip('\r')
+
+    def read(timeout=30):
         got = []
         while True:
-            line = lines.readline().decode('utf-8', 'replace').rstrip('\r\n')
-            if not line:
+            try:
+                text = line(timeout)
+            except socket.timeout:
+                text = None
+            if text is None:
                 break
-            got.append(line)
-            if len(line) < 4 or line[3] != '-':
+            got.append(text)
+            if len(text) < 4 or text[3] != '-':
                 break
         return {'code': int(got[-1][:3]) if got and got[-1][:3].isdigit() else None, 'msg': '\n'.join(got)}
 
     try:
         sock.sendall(b'EHLO pregreet.example.org\r\n')
         banner = read()
+        early = read(timeout=3)
+        sock.sendall(b'EHLO pregreet.example.org\r\n')
         ehlo = read()
         sock.sendall(('MAIL FROM:<%s>\r\n' % args.sender).encode())
         mail = read()
@@ -105,7 +124,7 @@ def cmd_pregreet(args):
         return {'error': str(exc)}
     finally:
         sock.close()
-    return {'banner': banner, 'ehlo': ehlo, 'mail': mail, 'rcpt': rcpt}
+    return {'banner': banner, 'early': early, 'ehlo': ehlo, 'mail': mail, 'rcpt': rcpt}
 
 
 def cmd_relay(args):

@@ -11,7 +11,7 @@ MILTER = '127.0.0.1:11332'
 
 def listeners(host, port):
     """The local addresses listening on TCP ``port``."""
-    out = host.check_output('ss -Hltn sport = :%s', port)
+    out = host.check_output('ss -Hltn sport = :%s', str(port))
     return sorted(line.split()[3] for line in out.splitlines() if line.strip())
 
 
