@@ -21,9 +21,9 @@ def test_rspamd_is_enabled_and_running(host):
 
 
 def test_rspamd_local_config_is_readable_by_rspamd_only(host):
-    for name in ('redis.conf', 'actions.conf', 'greylist.conf', 'options.inc', 'worker-proxy.inc',
-                 'worker-controller.inc'):
-        f = host.file('/etc/rspamd/local.d/' + name)
+    for name in ('local.d/redis.conf', 'local.d/actions.conf', 'local.d/greylist.conf', 'local.d/worker-proxy.inc',
+                 'local.d/worker-controller.inc', 'override.d/options.inc'):
+        f = host.file('/etc/rspamd/' + name)
         assert (f.user, f.group, f.mode) == ('root', '_rspamd', 0o640), name
 
 
