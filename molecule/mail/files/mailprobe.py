@@ -43,8 +43,10 @@ GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 
 
 def message(sender, rcpt, subject, gtube=False):
+    # The subject in the body too: greylisting remembers a body that passed, and each probe must be new to it.
     return ('From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@mailprobe>\r\n\r\n'
-            'clustered.mail probe\r\n%s' % (sender, rcpt, subject, uuid.uuid4(), GTUBE + '\r\n' if gtube else ''))
+            'clustered.mail probe: %s\r\n%s' % (sender, rcpt, subject, uuid.uuid4(), subject,
+                                                 GTUBE + '\r\n' if gtube else ''))
 
 
 def reply(code_msg):
