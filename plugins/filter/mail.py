@@ -17,6 +17,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     build_cluster, cluster_errors,
 )
+from ansible_collections.clustered.mail.plugins.module_utils._filter import mx_postfix
 from ansible_collections.clustered.mail.plugins.module_utils._mail import (
     MailError, apply_homes, health_account, homes_agent, mail_errors as _mail_errors, mail_maps as _mail_maps, move_plan, tls_names,
 )
@@ -99,4 +100,5 @@ class FilterModule(object):
             'mail_move_errors': mail_move_errors,
             'mail_move_plan': mail_move_plan,
             'mail_tls_names': mail_tls_names,
+            'mx_postfix': mx_postfix,
         }

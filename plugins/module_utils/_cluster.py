@@ -43,7 +43,8 @@ The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
     placement         'none' | 'explicit' | 'hash'
     vmail_uid, vmail_gid, store_path
     groups            {'mail_dns': [...], 'mail_storage': [...],
-                       'mail_primaries': [...], 'mail_backup_mx': [...], 'mail_webmail': [...]}
+                       'mail_primaries': [...], 'mail_backup_mx': [...], 'mail_webmail': [...],
+                       'mail_filter_redis': [...]}
                       (inventory order; only hosts of these groups matter)
     hosts             {host: {'name', 'groups', 'addresses', 'ipv4', 'ipv6',
                               'host_name', 'fqdn', 'mx_tier' (primaries, else
@@ -67,6 +68,14 @@ The model (plain dicts/lists/str/int only, so it can be returned to Jinja)::
     min_members       1                 (mail_cluster_min_members)
     health            {'failures': 3, 'successes': 2, 'protocols': ['smtp', 'imap']}
                       (mail_cluster_health_failures, _successes, _protocols)
+    spam_filter       {'enabled' (mail_cluster_spam_filter), 'hosts' (the MX nodes that run
+                       rspamd: the smtp primaries, then the backup MX), 'clients' (their
+                       addresses: the only ones Redis answers), 'redis' ([{'host', 'address'}]:
+                       the mail_filter_redis hosts, else the data server, else the first
+                       primary), 'redis_port', 'milter_host', 'milter_port',
+                       'default_action' (mail_cluster_spam_filter_default_action)}
+                      (disabled: hosts, clients and redis are empty)
+    postscreen_dnsbl_sites  [] (mail_cluster_postscreen_dnsbl_sites)
 
 Addresses are normalised (``ipaddress`` compressed form), IPv4 first.
 Placement ``hash`` (the default) uses rendezvous hashing (sha256 of address +
@@ -86,7 +95,7 @@ import hashlib
 import ipaddress
 import re
 
-GROUPS = ('mail_dns', 'mail_storage', 'mail_primaries', 'mail_backup_mx', 'mail_webmail')
+GROUPS = ('mail_dns', 'mail_storage', 'mail_primaries', 'mail_backup_mx', 'mail_webmail', 'mail_filter_redis')
 # The services a primary can run (mail_cluster_services): inbound SMTP (MX), submission, IMAP, POP3.
 MAIL_SERVICES = ('smtp', 'submission', 'imap', 'pop3')
 # A primary running one of these holds mailboxes (Dovecot, LMTP, the homes agent).
@@ -107,6 +116,14 @@ HOMES_AGENT_STATE = STATE_DIR + '-homes/state.json'
 TSIG_ALGORITHMS = ('hmac-sha256', 'hmac-sha384', 'hmac-sha512')
 # What the health round can probe on a primary (mail_cluster_health_protocols).
 HEALTH_PROTOCOLS = ('smtp', 'submission', 'imap', 'pop3')
+
+# The spam filter (rspamd on every MX node): its milter on each node's loopback, and the port of the Redis
+# that holds its cluster-wide state (greylisting, rate limits, Bayes, fuzzy hashes).
+FILTER_MILTER_HOST = '127.0.0.1'
+FILTER_MILTER_PORT = 11332
+FILTER_REDIS_PORT = 6379
+# What Postfix does with mail when the milter does not answer (mail_cluster_spam_filter_default_action).
+FILTER_DEFAULT_ACTIONS = ('accept', 'tempfail')
 
 # Cluster-wide variables (group_vars/all). The default of mail_cluster_domain
 # is None: it is required.
@@ -147,6 +164,12 @@ CLUSTER_DEFAULTS = {
     'bind_dns_state_dir': STATE_DIR,
     'bind_dns_tsig_key_name': 'mail-cluster-transfer',
     'bind_dns_tsig_algorithm': 'hmac-sha256',
+    # rspamd as the milter of every MX node (the smtp primaries and the backup MX), with its state in one Redis.
+    'mail_cluster_spam_filter': True,
+    # Postfix's milter_default_action while rspamd does not answer: accept (mail flows unscanned) or tempfail.
+    'mail_cluster_spam_filter_default_action': 'accept',
+    # postscreen's DNS blocklists on port 25 of every MX node ([] = none; e.g. ['zen.spamhaus.org*2']).
+    'mail_cluster_postscreen_dnsbl_sites': [],
 }
 
 _LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
@@ -662,18 +685,76 @@ def _collect(hostvars, groups, cluster_vars):
         'users': users,
     }
     model.update(_policy(cv, errors))
+    model['spam_filter'] = _spam_filter(cv, hosts, members, services, errors)
+    model['postscreen_dnsbl_sites'] = _dnsbl_sites(cv, errors)
     return model, errors
+
+
+def _first_address(host):
+    """The address a cluster service of ``host`` listens on: its first IPv4, else its first IPv6."""
+    return (host['ipv4'] or host['ipv6'] or [None])[0]
+
+
+def _spam_filter(cv, hosts, members, services, errors):
+    """Where rspamd and its Redis run, and who may reach that Redis.
+
+    rspamd runs on every MX node: the primaries that run smtp and the backup MX. Its Redis runs on the hosts of
+    mail_filter_redis when that group has hosts, else on the data server, else (shapes 1 and 2) on the first
+    primary: one Redis by default, so greylisting and rate limits are the same on every MX node.
+    """
+    enabled = cv['mail_cluster_spam_filter']
+    enabled = _boolean(enabled)
+    if not isinstance(enabled, bool):
+        errors.append('mail_cluster_spam_filter=%r on all: must be true or false' % (enabled,))
+        enabled = False
+    action = cv['mail_cluster_spam_filter_default_action']
+    if action not in FILTER_DEFAULT_ACTIONS:
+        errors.append('mail_cluster_spam_filter_default_action=%r on all: must be one of %s'
+                      % (action, ', '.join(FILTER_DEFAULT_ACTIONS)))
+    mx_hosts = [h for h in members['mail_primaries'] if h in services.get('smtp', ())] + members['mail_backup_mx']
+    placed = members['mail_filter_redis'] or members['mail_storage'][:1] or members['mail_primaries'][:1]
+    if members['mail_filter_redis'] and not enabled:
+        errors.append('group mail_filter_redis has hosts (%s) while mail_cluster_spam_filter is false on all: empty the'
+                      ' group, or turn the spam filter on' % ', '.join(members['mail_filter_redis']))
+    redis = [{'host': h, 'address': _first_address(hosts[h])} for h in placed if h in hosts] if enabled else []
+    return {
+        'enabled': enabled,
+        'hosts': mx_hosts if enabled else [],
+        'clients': [a for h in mx_hosts for a in hosts[h]['addresses']] if enabled else [],
+        'redis': redis,
+        'redis_port': FILTER_REDIS_PORT,
+        'milter_host': FILTER_MILTER_HOST,
+        'milter_port': FILTER_MILTER_PORT,
+        'default_action': action,
+    }
+
+
+def _dnsbl_sites(cv, errors):
+    sites = cv['mail_cluster_postscreen_dnsbl_sites']
+    if isinstance(sites, str) or not isinstance(sites, (list, tuple)) or \
+            not all(isinstance(s, str) and re.match(r'^[A-Za-z0-9.-]+(=[0-9.;\[\]]+)?(\*-?[0-9]+)?$', s) for s in sites):
+        errors.append('mail_cluster_postscreen_dnsbl_sites=%r on all: must be a list of DNSBL domains in'
+                      ' postscreen_dnsbl_sites form, e.g. [zen.spamhaus.org*2, bl.example.org=127.0.0.2]' % (sites,))
+        return []
+    return list(sites)
 
 
 _BOOLEAN_STRINGS = {'true': True, 'yes': True, 'on': True, '1': True,
                     'false': False, 'no': False, 'off': False, '0': False}
 
 
+def _boolean(value):
+    """A switch as given: -e mail_cluster_spam_filter=false on the command line is the string 'false'.
+    Anything that is not a boolean or one of these words is returned as it is, for the caller to refuse."""
+    if isinstance(value, str) and value.strip().lower() in _BOOLEAN_STRINGS:
+        return _BOOLEAN_STRINGS[value.strip().lower()]
+    return value
+
+
 def _dkim_settings(cv, errors):
     """mail_cluster_dkim_signing and mail_cluster_dkim_selector, checked."""
     signing = cv['mail_cluster_dkim_signing']
-    if isinstance(signing, str) and signing.strip().lower() in _BOOLEAN_STRINGS:
-        signing = _BOOLEAN_STRINGS[signing.strip().lower()]  # -e mail_cluster_dkim_signing=false is a string
+    signing = _boolean(signing)
     if not isinstance(signing, bool):
         errors.append('mail_cluster_dkim_signing=%r on all: must be true or false (default true)' % (signing,))
         signing = None

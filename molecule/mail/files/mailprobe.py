@@ -26,6 +26,7 @@ import imaplib
 import json
 import poplib
 import smtplib
+import socket
 import ssl
 import sys
 import uuid
@@ -37,9 +38,15 @@ def context(ca):
     return ctx
 
 
-def message(sender, rcpt, subject):
+# The GTUBE test string: every spam filter refuses a message that carries it.
+GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+
+
+def message(sender, rcpt, subject, gtube=False):
+    # The subject in the body too: greylisting remembers a body that passed, and each probe must be new to it.
     return ('From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@mailprobe>\r\n\r\n'
-            'clustered.mail probe\r\n' % (sender, rcpt, subject, uuid.uuid4()))
+            'clustered.mail probe: %s\r\n%s' % (sender, rcpt, subject, uuid.uuid4(), subject,
+                                                 GTUBE + '\r\n' if gtube else ''))
 
 
 def reply(code_msg):
@@ -59,13 +66,67 @@ def cmd_send(args):
             rcpt_reply = reply(smtp.rcpt(rcpt))
             data = None
             if rcpt_reply['code'] == 250:
-                data = reply(smtp.data(message(args.sender, rcpt, '%s %d' % (args.subject, index))))
+                try:
+                    data = reply(smtp.data(message(args.sender, rcpt, '%s %d' % (args.subject, index), args.gtube)))
+                except smtplib.SMTPDataError as exc:
+                    data = {'code': exc.smtp_code, 'msg': exc.smtp_error.decode('utf-8', 'replace')}
                 if data['code'] == 250:
                     accepted += 1
             results.append({'rcpt': rcpt, 'mail': mail, 'rcpt_reply': rcpt_reply, 'data': data})
         finally:
             smtp.quit()
     return {'accepted': accepted, 'sent': args.count, 'results': results}
+
+
+def cmd_pregreet(args):
+    """Talk before the banner, as spam bots do, then try to send: postscreen must refuse the mail.
+
+    What the server answers to the early EHLO (smtpd answers it, postscreen
+    swallows it) is drained; then EHLO, MAIL and RCPT are sent one by one.
+    """
+    sock = socket.create_connection((args.host, args.port), timeout=30)
+    buf = [b'']
+
+    def line(timeout):
+        sock.settimeout(timeout)
+        while b'\n' not in buf[0]:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return None
+            buf[0] += chunk
+        got, buf[0] = buf[0].split(b'\n', 1)
+        return got.decode('utf-8', 'replace').rstrip('\r')
+
+    def read(timeout=30):
+        got = []
+        while True:
+            try:
+                text = line(timeout)
+            except socket.timeout:
+                text = None
+            if text is None:
+                break
+            got.append(text)
+            if len(text) < 4 or text[3] != '-':
+                break
+        return {'code': int(got[-1][:3]) if got and got[-1][:3].isdigit() else None, 'msg': '\n'.join(got)}
+
+    try:
+        sock.sendall(b'EHLO pregreet.example.org\r\n')
+        banner = read()
+        early = read(timeout=3)
+        sock.sendall(b'EHLO pregreet.example.org\r\n')
+        ehlo = read()
+        sock.sendall(('MAIL FROM:<%s>\r\n' % args.sender).encode())
+        mail = read()
+        sock.sendall(('RCPT TO:<%s>\r\n' % args.rcpt).encode())
+        rcpt = read()
+        sock.sendall(b'QUIT\r\n')
+    except OSError as exc:
+        return {'error': str(exc)}
+    finally:
+        sock.close()
+    return {'banner': banner, 'early': early, 'ehlo': ehlo, 'mail': mail, 'rcpt': rcpt}
 
 
 def cmd_relay(args):
@@ -187,6 +248,10 @@ def main():
     for name in ('host', 'port', 'sender', 'rcpt', 'subject'):
         p.add_argument(name, type=int if name == 'port' else str)
     p.add_argument('--count', type=int, default=1)
+    p.add_argument('--gtube', action='store_true', help='carry the GTUBE test string (spam)')
+    p = sub.add_parser('pregreet')
+    for name in ('host', 'port', 'sender', 'rcpt'):
+        p.add_argument(name, type=int if name == 'port' else str)
     p = sub.add_parser('relay')
     for name in ('host', 'port', 'sender', 'rcpt'):
         p.add_argument(name, type=int if name == 'port' else str)

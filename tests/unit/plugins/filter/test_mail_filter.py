@@ -21,7 +21,7 @@ FILTERS = FilterModule().filters()
 
 def test_filters_are_exposed():
     assert sorted(FILTERS) == ['mail_errors', 'mail_health_account', 'mail_homes', 'mail_homes_agent', 'mail_maps',
-                              'mail_move_errors', 'mail_move_plan', 'mail_tls_names']
+                              'mail_move_errors', 'mail_move_plan', 'mail_tls_names', 'mx_postfix']
 
 
 def test_mail_errors_reports_cluster_errors_first():

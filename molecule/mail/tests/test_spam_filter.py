@@ -1,0 +1,44 @@
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Host state of the MX nodes (mail_primaries, mail_backup_mx): rspamd as Postfix's milter, postscreen on port 25.
+
+Run by verify_host_state.yml over docker exec.
+"""
+
+MILTER = '127.0.0.1:11332'
+
+
+def listeners(host, port):
+    """The local addresses listening on TCP ``port``."""
+    out = host.check_output('ss -Hltn sport = :%s', str(port))
+    return sorted(line.split()[3] for line in out.splitlines() if line.strip())
+
+
+def test_rspamd_is_enabled_and_running(host):
+    service = host.service('rspamd')
+    assert service.is_enabled and service.is_running
+
+
+def test_rspamd_local_config_is_readable_by_rspamd_only(host):
+    for name in ('local.d/redis.conf', 'local.d/actions.conf', 'local.d/greylist.conf', 'local.d/worker-proxy.inc',
+                 'local.d/worker-controller.inc', 'override.d/options.inc'):
+        f = host.file('/etc/rspamd/' + name)
+        assert (f.user, f.group, f.mode) == ('root', '_rspamd', 0o640), name
+
+
+def test_milter_and_controller_listen_on_loopback_only(host):
+    assert listeners(host, 11332) == [MILTER]
+    assert listeners(host, 11334) == ['127.0.0.1:11334']
+
+
+def test_postfix_passes_mail_to_the_milter(host):
+    assert host.check_output('postconf -h smtpd_milters') == 'inet:' + MILTER
+    assert host.check_output('postconf -h milter_protocol') == '6'
+    assert host.check_output('postconf -h milter_default_action') == 'accept'
+
+
+def test_port_25_is_postscreen(host):
+    assert host.check_output('postconf -M smtp/inet').split()[-1] == 'postscreen'
+    assert host.check_output('postconf -M smtpd/pass').split()[-1] == 'smtpd'
+    assert host.check_output('postconf -h postscreen_greet_action') == 'enforce'
