@@ -115,7 +115,7 @@ STORE_DIR = '/lab/store'   # the store, as the data server sees it
 
 def nodes(primaries):
     """(name, address, extra capabilities) of the lab with this many primaries."""
-    lab = [('ns1', '172.30.70.11', []), ('store', '172.30.70.20', ['DAC_READ_SEARCH'])]
+    lab = [('ns1', '172.30.70.11', []), ('store', '172.30.70.20', ['DAC_READ_SEARCH', 'NET_ADMIN'])]  # NET_ADMIN: Redis's nftables
     lab += [('mail%d' % i, '172.30.70.%d' % (30 + i), ['LINUX_IMMUTABLE', 'NET_ADMIN']) for i in range(1, primaries + 1)]
     lab += [('backup', '172.30.70.40', [])]
     return lab
