@@ -647,8 +647,6 @@ def _collect(hostvars, groups, cluster_vars):
         if not isinstance(cv[var], str):
             errors.append('%s=%r on all: must be a string (empty to publish no record)' % (var, cv[var]))
     dkim = _dkim_settings(cv, errors)
-    if isinstance(cv['mail_cluster_dmarc'], str):
-        errors.extend(_dmarc_errors(cv['mail_cluster_dmarc'], dkim['signing'] is not False))
     for var in ('mail_cluster_vmail_uid', 'mail_cluster_vmail_gid'):
         _int_in(errors, var, cv[var], 1, 4294967294)
     store = cv['mail_cluster_store_path']
@@ -687,6 +685,11 @@ def _collect(hostvars, groups, cluster_vars):
     model.update(_policy(cv, errors))
     model['spam_filter'] = _spam_filter(cv, hosts, members, services, errors)
     model['postscreen_dnsbl_sites'] = _dnsbl_sites(cv, errors)
+    if model['dkim']['signing'] and not model['spam_filter']['enabled']:
+        # rspamd is the signer: without the filter nothing signs, so no key is published either.
+        model['dkim'] = dict(model['dkim'], signing=False)
+    if isinstance(cv['mail_cluster_dmarc'], str):
+        errors.extend(_dmarc_errors(cv['mail_cluster_dmarc'], model['dkim']['signing'] is not False))
     return model, errors
 
 
@@ -783,8 +786,9 @@ def _dmarc_errors(record, signing):
     strict = sorted('%s=%s' % (k, policy[k]) for k in ('p', 'sp') if policy.get(k) in ('quarantine', 'reject'))
     if strict and not signing:
         return ['mail_cluster_dmarc=%r on all: %s asks receivers to quarantine or reject mail that fails DMARC, and'
-                ' mail_cluster_dkim_signing is false, so mail forwarded by others (which loses SPF alignment)'
-                ' would fail it; publish p=none (the default) or set mail_cluster_dkim_signing: true'
+                ' nothing is DKIM-signed (mail_cluster_dkim_signing, or mail_cluster_spam_filter whose rspamd signs,'
+                ' is false), so mail forwarded by others (which loses SPF alignment) would fail it; publish p=none'
+                ' (the default) or set mail_cluster_dkim_signing and mail_cluster_spam_filter: true'
                 % (record, ' and '.join(strict))]
     return []
 

@@ -160,7 +160,10 @@ def test_rendezvous_independent_of_order():
     ({'mail_cluster_spf': None}, ('mail_cluster_spf=None',)),
     # DKIM signing off: a strict DMARC policy would quarantine our own users' forwarded mail (RFC 7489)
     ({'mail_cluster_dkim_signing': False, 'mail_cluster_dmarc': 'v=DMARC1; p=quarantine'},
-     ('p=quarantine asks receivers', 'mail_cluster_dkim_signing is false', 'publish p=none')),
+     ('p=quarantine asks receivers', 'nothing is DKIM-signed', 'publish p=none')),
+    # rspamd is the signer: with the spam filter off nothing signs either
+    ({'mail_cluster_spam_filter': False, 'mail_cluster_dmarc': 'v=DMARC1; p=reject'},
+     ('p=reject asks receivers', 'mail_cluster_spam_filter whose rspamd signs')),
     ({'mail_cluster_dkim_signing': 'false', 'mail_cluster_dmarc': 'v=DMARC1;p=REJECT; rua=mailto:d@example.com'},
      ('p=reject asks',)),
     ({'mail_cluster_dkim_signing': False, 'mail_cluster_dmarc': 'v=DMARC1; p=none; sp=reject'}, ('sp=reject asks',)),

@@ -96,3 +96,9 @@ def test_a_switch_given_on_the_command_line_is_read_as_a_boolean():
     # ansible-playbook -e mail_cluster_spam_filter=false passes the string 'false' (the bench does this)
     sf = build_cluster(*set_all(*inventory(), mail_cluster_spam_filter='false'))['spam_filter']
     assert (sf['enabled'], sf['hosts'], sf['redis']) == (False, [], [])
+
+
+def test_without_the_filter_nothing_signs_so_no_dkim_key_is_published():
+    model = build_cluster(*set_all(*inventory(), mail_cluster_spam_filter=False))
+    assert model['dkim']['signing'] is False
+    assert build_cluster(*inventory())['dkim']['signing'] is True
