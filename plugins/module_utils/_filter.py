@@ -23,6 +23,15 @@ dnsblog   unix  -       -       y       -       0       dnsblog
 tlsproxy  unix  -       -       y       -       0       tlsproxy'''
 
 
+def cluster_access(model):
+    """An inline cidr table (Postfix 3.7 and later) that permits every address of every cluster host."""
+    rules = []
+    for name in sorted(model.get('hosts') or {}):
+        for address in model['hosts'][name].get('addresses') or []:
+            rules.append('{%s/%d permit}' % (address, 128 if ':' in address else 32))
+    return 'cidr:{%s}' % ', '.join(rules) if rules else ''
+
+
 def mx_postfix(model, host):
     """What Postfix on ``host`` adds for the MX tier.
 
@@ -39,7 +48,10 @@ def mx_postfix(model, host):
     main_cf = []
     if mx:
         # A client that talks before the banner is a bot: refused (pregreet test); the rest pass to smtpd.
-        main_cf += [['postscreen_access_list', 'permit_mynetworks'],
+        # The cluster's own hosts skip postscreen: the pregreet test holds a new client for
+        # postscreen_greet_wait (6 s) before smtpd greets it, longer than the health round's probe waits
+        # (bind_dns_health_timeout, 5 s), so the DNS primary would drain every MX node it probes on port 25.
+        main_cf += [['postscreen_access_list', ', '.join(x for x in ('permit_mynetworks', cluster_access(model)) if x)],
                     ['postscreen_greet_action', 'enforce']]
         sites = model.get('postscreen_dnsbl_sites') or []
         if sites:

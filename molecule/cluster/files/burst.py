@@ -34,7 +34,8 @@ def cmd_send(args):
         for attempt in range(len(hosts) * 3):
             host = hosts[(i + attempt) % len(hosts)]
             try:
-                with smtplib.SMTP(host, 25, local_hostname='client.example.org', timeout=5) as smtp:
+                # 30 s: postscreen holds a new client 6 s (pregreet test) before smtpd greets it
+                with smtplib.SMTP(host, 25, local_hostname='client.example.org', timeout=30) as smtp:
                     smtp.sendmail('burst@example.org', [args.rcpt],
                                   'From: burst@example.org\r\nTo: %s\r\nSubject: %s\r\n\r\nburst\r\n' % (args.rcpt, subject))
                 accepted_by[host] = accepted_by.get(host, 0) + 1

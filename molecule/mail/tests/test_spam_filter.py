@@ -42,3 +42,14 @@ def test_port_25_is_postscreen(host):
     assert host.check_output('postconf -M smtp/inet').split()[-1] == 'postscreen'
     assert host.check_output('postconf -M smtpd/pass').split()[-1] == 'smtpd'
     assert host.check_output('postconf -h postscreen_greet_action') == 'enforce'
+
+
+def test_postscreen_lets_the_cluster_s_own_hosts_through_and_tests_everyone_else(host):
+    # The health round probes port 25 from the DNS primary with a 5 s timeout, and the backup MX relays
+    # here: postscreen's 6 s pregreet pause must not hold cluster hosts. The client is no cluster host.
+    access = host.check_output('postconf -h postscreen_access_list')
+    first, table = access.split(', ', 1)
+    assert first == 'permit_mynetworks' and table.startswith('cidr:{')
+    for address in ('172.30.30.10', '172.30.30.11', '172.30.30.12', '172.30.30.20'):   # store, p1, p2, backup
+        assert host.run('postmap -q %s %s', address, table).stdout.strip() == 'permit', address
+    assert host.run('postmap -q %s %s', '172.30.30.30', table).rc == 1   # the client

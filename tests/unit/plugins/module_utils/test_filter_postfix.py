@@ -43,3 +43,14 @@ def test_filter_off_keeps_postscreen():
 def test_tempfail_when_asked():
     model = build_cluster(*set_all(*inventory(), mail_cluster_spam_filter_default_action='tempfail'))
     assert dict(mx_postfix(model, 'primary3')['main_cf'])['milter_default_action'] == 'tempfail'
+
+
+def test_the_cluster_s_own_hosts_skip_postscreen():
+    # The health round probes port 25 with a 5 s timeout; postscreen's pregreet wait is 6 s.
+    model = build_cluster(*inventory())
+    access = dict(mx_postfix(model, 'primary1')['main_cf'])['postscreen_access_list']
+    assert access.startswith('permit_mynetworks, cidr:{')
+    for host in model['hosts'].values():
+        for address in host['addresses']:
+            assert '{%s/%d permit}' % (address, 128 if ':' in address else 32) in access
+    assert '2001:db8::11/128 permit' in access and '192.0.2.1/32 permit' in access
