@@ -96,6 +96,8 @@ PLACEMENT_LOGINS = setting('BENCH_PLACEMENT_LOGINS', 200)
 # As in bench/inventory/group_vars/all.yml (the health timer of the placement phase).
 HEALTH_INTERVAL, HEALTH_FAILURES, TTL = 5, 2, 60
 KEEP = setting('BENCH_KEEP', 0)
+# BENCH_ONLY=filter: only the base converge and the spam filter's on/off phase (a quick re-measurement).
+ONLY = os.environ.get('BENCH_ONLY', '')
 # How Ansible reaches the hosts, each a bench/inventory/lanes/<lane>.yml; every converge runs in each.
 LANES = [x for x in os.environ.get('BENCH_LANES', 'docker,ssh').replace(' ', ',').split(',') if x]
 # What issue 17 asks of these figures; reported beside them, never turned into a verdict.
@@ -956,6 +958,26 @@ def losses(r):
     return found
 
 
+def rest(r, phase):
+    """Every phase after the base converge, in order (see the module docstring)."""
+    cluster = phase('throughput cluster', throughput, 'cluster', cluster_mx(), 'store', STORE_DIR)
+    stock = phase('stock server', stock_server)
+    r['throughput'] = {'cluster': cluster or {},
+                       'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
+    r['accept'] = phase('accept path', accept.for_bench) or {}
+    r['drain'] = phase('drain', drain, PRIMARIES) or {}
+    r['filter'] = phase('filter', filter_cost, PRIMARIES) or {}
+    converge(SCALE_PRIMARIES, SCALE_RUNS, 'scale', r['converge']['scale'])
+    # On the larger lab when there is one: a failure then moves a smaller share.
+    r['placement'] = phase('placement', placement, SCALE_PRIMARIES if SCALE_RUNS else PRIMARIES) or {}
+    # The rest on the larger lab when there is one: more hosts than stock forks, more records to rotate.
+    lab = r['converge']['scale'] or r['converge']['base']
+    tuned = [x['rerun_s'] for x in r['converge']['scale'] if x['lane'] == 'docker']
+    r['converge']['settings'] = compare_settings(lab[-1]['primaries'], STOCK_RUNS, tuned[-1] if tuned else None)
+    # Last: it leaves BIND with rrset-order random, which a rerun of site would change back.
+    r['dns_rotation'] = phase('dns_rotation', dns_rotation_bench, lab[-1]['primaries'], 'tuned') or {}
+
+
 def interrupted(signum, frame):
     """SIGTERM, like Ctrl-C: stop measuring, still write what was measured and remove the lab.
     (A bench started in the background of a script ignores SIGINT: SIGTERM is what stops it.)"""
@@ -989,22 +1011,10 @@ def main():
     try:
         # Converge failures end the bench: every later step needs a converged lab.
         converge(PRIMARIES, RUNS, 'base', r['converge']['base'])
-        cluster = phase('throughput cluster', throughput, 'cluster', cluster_mx(), 'store', STORE_DIR)
-        stock = phase('stock server', stock_server)
-        r['throughput'] = {'cluster': cluster or {},
-                           'stock': phase('throughput stock', throughput, 'stock', lambda: stock, 'stock', '/home/alice/Maildir') or {}}
-        r['accept'] = phase('accept path', accept.for_bench) or {}
-        r['drain'] = phase('drain', drain, PRIMARIES) or {}
-        r['filter'] = phase('filter', filter_cost, PRIMARIES) or {}
-        converge(SCALE_PRIMARIES, SCALE_RUNS, 'scale', r['converge']['scale'])
-        # On the larger lab when there is one: a failure then moves a smaller share.
-        r['placement'] = phase('placement', placement, SCALE_PRIMARIES if SCALE_RUNS else PRIMARIES) or {}
-        # The rest on the larger lab when there is one: more hosts than stock forks, more records to rotate.
-        lab = r['converge']['scale'] or r['converge']['base']
-        tuned = [x['rerun_s'] for x in r['converge']['scale'] if x['lane'] == 'docker']
-        r['converge']['settings'] = compare_settings(lab[-1]['primaries'], STOCK_RUNS, tuned[-1] if tuned else None)
-        # Last: it leaves BIND with rrset-order random, which a rerun of site would change back.
-        r['dns_rotation'] = phase('dns_rotation', dns_rotation_bench, lab[-1]['primaries'], 'tuned') or {}
+        if ONLY == 'filter':
+            r['filter'] = phase('filter', filter_cost, PRIMARIES) or {}
+        else:
+            rest(r, phase)
     except (RuntimeError, OSError) as exc:
         errors.append(str(exc))
     except KeyboardInterrupt:
