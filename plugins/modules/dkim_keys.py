@@ -97,8 +97,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-keys:
-  description: Every published key, per domain; the signing one has RV(keys[].signing=true).
+key_files:
+  description: Every published key, per domain; the signing one has RV(key_files[].signing=true).
   returned: always
   type: list
   elements: dict
@@ -305,7 +305,7 @@ def main():
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot write the DKIM keys under %s: %s' % (base, to_native(exc)), changed=changed)
 
-    module.exit_json(changed=changed, keys=keys, records=records, state=states)
+    module.exit_json(changed=changed, key_files=keys, records=records, state=states)
 
 
 if __name__ == '__main__':

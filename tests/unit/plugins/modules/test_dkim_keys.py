@@ -37,9 +37,9 @@ def test_present_makes_a_signing_key_per_domain_then_changes_nothing(tmp_path, m
     base = tmp_path / 'dkim'
     result = run(monkeypatch, base, selector='mail')
     assert not result['failed'] and result['changed']
-    assert [(k['domain'], k['selector'], k['signing']) for k in result['keys']] == [
+    assert [(k['domain'], k['selector'], k['signing']) for k in result['key_files']] == [
         ('example.com', 'mail', True), ('example.org', 'mail', True)]
-    key = result['keys'][0]['private_key']
+    key = result['key_files'][0]['private_key']
     assert key == str(base / 'example.com' / 'mail.key')
     assert mode(str(base)) == '0700' and mode(str(base / 'example.com')) == '0700' and mode(key) == '0600'
     assert result['records'][0] == {'domain': 'example.com', 'selector': 'mail', 'name': 'mail._domainkey.example.com',
@@ -54,7 +54,7 @@ def test_present_makes_a_signing_key_per_domain_then_changes_nothing(tmp_path, m
 
 def test_no_private_key_material_in_the_result(tmp_path, monkeypatch):
     result = run(monkeypatch, tmp_path, selector='mail')
-    with open(result['keys'][0]['private_key']) as handle:
+    with open(result['key_files'][0]['private_key']) as handle:
         body = handle.read().splitlines()[1]
     assert body not in json.dumps(result)
     assert 'PRIVATE' not in json.dumps(result)
@@ -68,7 +68,7 @@ def test_a_key_the_user_supplied_is_used_and_kept(tmp_path, monkeypatch):
     supplied.write_bytes(pem)
     os.chmod(str(supplied), 0o644)
     result = run(monkeypatch, tmp_path, domains=['example.com'], selector='mail')
-    assert result['changed'] and [k['selector'] for k in result['keys']] == ['mine']
+    assert result['changed'] and [k['selector'] for k in result['key_files']] == ['mine']
     assert supplied.read_bytes() == pem and mode(str(supplied)) == '0600'
     assert result['records'][0]['value'] == 'v=DKIM1; k=rsa; p=' + _dkim.public_key_b64(pem)
     assert not (directory / 'mail.key').exists()
@@ -88,13 +88,13 @@ def test_rotation_publish_switch_retire(tmp_path, monkeypatch):
     run(monkeypatch, tmp_path, selector='a')
     published = run(monkeypatch, tmp_path, selector='b', state='publish')
     assert published['changed']
-    assert [(k['domain'], k['selector'], k['signing']) for k in published['keys']] == [
+    assert [(k['domain'], k['selector'], k['signing']) for k in published['key_files']] == [
         ('example.com', 'a', True), ('example.com', 'b', False), ('example.org', 'a', True), ('example.org', 'b', False)]
     assert [r['name'] for r in published['records']] == [
         'a._domainkey.example.com', 'b._domainkey.example.com', 'a._domainkey.example.org', 'b._domainkey.example.org']
     assert run(monkeypatch, tmp_path, selector='b', state='publish')['changed'] is False
     switched = run(monkeypatch, tmp_path, state='switch')
-    assert switched['changed'] and [k['signing'] for k in switched['keys']] == [False, True, False, True]
+    assert switched['changed'] and [k['signing'] for k in switched['key_files']] == [False, True, False, True]
     assert switched['records'] == published['records']  # both still published
     assert run(monkeypatch, tmp_path, state='switch')['changed'] is False
     retired = run(monkeypatch, tmp_path, state='retire')
@@ -109,7 +109,7 @@ def test_rotation_publish_switch_retire(tmp_path, monkeypatch):
 def test_check_mode_reports_and_writes_nothing(tmp_path, monkeypatch):
     result = run(monkeypatch, tmp_path / 'dkim', selector='mail', _ansible_check_mode=True)
     assert not result['failed'] and result['changed'] and result['records'] == []
-    assert [k['selector'] for k in result['keys']] == ['mail', 'mail']
+    assert [k['selector'] for k in result['key_files']] == ['mail', 'mail']
     assert not (tmp_path / 'dkim').exists()
 
 
