@@ -705,11 +705,7 @@ def _spam_filter(cv, hosts, members, services, errors):
     mail_filter_redis when that group has hosts, else on the data server, else (shapes 1 and 2) on the first
     primary: one Redis by default, so greylisting and rate limits are the same on every MX node.
     """
-    enabled = cv['mail_cluster_spam_filter']
-    enabled = _boolean(enabled)
-    if not isinstance(enabled, bool):
-        errors.append('mail_cluster_spam_filter=%r on all: must be true or false' % (enabled,))
-        enabled = False
+    enabled = _switch(cv, 'mail_cluster_spam_filter', errors, False)
     action = cv['mail_cluster_spam_filter_default_action']
     if action not in FILTER_DEFAULT_ACTIONS:
         errors.append('mail_cluster_spam_filter_default_action=%r on all: must be one of %s'
@@ -754,13 +750,20 @@ def _boolean(value):
     return value
 
 
+def _switch(cv, name, errors, invalid):
+    """A cluster-wide true/false variable, read once for every switch; a value that is neither is refused
+    (the message names the variable) and ``invalid`` stands in for it."""
+    value = _boolean(cv[name])
+    if isinstance(value, bool):
+        return value
+    errors.append('%s=%r on all: must be true or false (default %s)'
+                  % (name, value, str(CLUSTER_DEFAULTS[name]).lower()))
+    return invalid
+
+
 def _dkim_settings(cv, errors):
     """mail_cluster_dkim_signing and mail_cluster_dkim_selector, checked."""
-    signing = cv['mail_cluster_dkim_signing']
-    signing = _boolean(signing)
-    if not isinstance(signing, bool):
-        errors.append('mail_cluster_dkim_signing=%r on all: must be true or false (default true)' % (signing,))
-        signing = None
+    signing = _switch(cv, 'mail_cluster_dkim_signing', errors, None)
     selector = cv['mail_cluster_dkim_selector']
     if not isinstance(selector, str) or not _LABEL.match(selector):
         errors.append('mail_cluster_dkim_selector=%r on all: a DKIM selector must be one DNS label: lower-case'
