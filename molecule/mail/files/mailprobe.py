@@ -18,10 +18,14 @@ against the cluster CA (--ca).
   imap HOST USER PASSWORD SUBJECT   count INBOX messages whose subject
       contains SUBJECT, over IMAPS (993) and over IMAP+STARTTLS (143); also
       the POP3 message count over POP3S (995) and POP3+STLS (110)
+  header HOST USER PASSWORD SUBJECT NAME
+      the NAME header fields of the INBOX messages whose subject contains
+      SUBJECT, over IMAPS, one list per message
 """
 
 import argparse
 import base64
+import email
 import imaplib
 import json
 import poplib
@@ -240,6 +244,26 @@ def cmd_imap(args):
     return out
 
 
+def cmd_header(args):
+    imap = imaplib.IMAP4_SSL(args.host, 993, ssl_context=context(args.ca), timeout=30)
+    try:
+        imap.login(args.user, args.password)
+        imap.select('INBOX', readonly=True)
+        typ, data = imap.search(None, 'SUBJECT', '"%s"' % args.subject)
+        if typ != 'OK':
+            raise RuntimeError('IMAP SEARCH failed: %r' % (data,))
+        messages = []
+        for num in data[0].split():
+            typ, fetched = imap.fetch(num, '(BODY.PEEK[HEADER])')
+            if typ != 'OK':
+                raise RuntimeError('IMAP FETCH failed: %r' % (fetched,))
+            parsed = email.message_from_bytes(fetched[0][1])
+            messages.append([' '.join(str(value).split()) for value in parsed.get_all(args.name, [])])
+    finally:
+        imap.logout()
+    return {'messages': messages}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--ca', default='/etc/ssl/clustered-mail/ca.crt')
@@ -260,6 +284,9 @@ def main():
         p.add_argument(name, type=int if name == 'port' else str)
     p = sub.add_parser('imap')
     for name in ('host', 'user', 'password', 'subject'):
+        p.add_argument(name)
+    p = sub.add_parser('header')
+    for name in ('host', 'user', 'password', 'subject', 'name'):
         p.add_argument(name)
     args = parser.parse_args()
     result = globals()['cmd_' + args.command](args)
