@@ -228,3 +228,10 @@ def test_mail_lost_with_the_filter_on_or_off_fails_the_bench():
     assert run.losses({'filter': {'on': ok, 'off': ok, 'ratio_accepted': 0.8}}) == []
     found = run.losses({'filter': {'on': ok, 'off': {'lost': 2, 'rejected': 0}, 'ratio_accepted': 0.8}})
     assert len(found) == 1 and found[0].startswith('filter off: 2 accepted but not in the store')
+
+
+def test_mail_lost_in_the_filter_saturated_burst_fails_the_bench():
+    ok = {'lost': 0, 'rejected': 0}
+    saturated = {'senders': 16, 'on': {'lost': 0, 'rejected': 3, 'rejections': ['x']}, 'off': ok}
+    found = run.losses({'filter': {'on': ok, 'off': ok, 'saturated': saturated}})
+    assert len(found) == 1 and found[0].startswith('filter on, 16 senders: 0 accepted but not in the store, 3 rejected')
