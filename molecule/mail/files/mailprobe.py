@@ -185,12 +185,17 @@ def cmd_submit(args):
     return out
 
 
-def count(imap, subject):
+def search(imap, subject):
+    """The numbers of the INBOX messages whose subject contains SUBJECT (read-only)."""
     imap.select('INBOX', readonly=True)
     typ, data = imap.search(None, 'SUBJECT', '"%s"' % subject)
     if typ != 'OK':
         raise RuntimeError('IMAP SEARCH failed: %r' % (data,))
-    return len(data[0].split())
+    return data[0].split()
+
+
+def count(imap, subject):
+    return len(search(imap, subject))
 
 
 def cmd_imap(args):
@@ -248,12 +253,8 @@ def cmd_header(args):
     imap = imaplib.IMAP4_SSL(args.host, 993, ssl_context=context(args.ca), timeout=30)
     try:
         imap.login(args.user, args.password)
-        imap.select('INBOX', readonly=True)
-        typ, data = imap.search(None, 'SUBJECT', '"%s"' % args.subject)
-        if typ != 'OK':
-            raise RuntimeError('IMAP SEARCH failed: %r' % (data,))
         messages = []
-        for num in data[0].split():
+        for num in search(imap, args.subject):
             typ, fetched = imap.fetch(num, '(BODY.PEEK[HEADER])')
             if typ != 'OK':
                 raise RuntimeError('IMAP FETCH failed: %r' % (fetched,))
