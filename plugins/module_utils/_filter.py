@@ -58,7 +58,7 @@ def mx_postfix(model, host):
             main_cf += [['postscreen_dnsbl_sites', ', '.join(sites)],
                         ['postscreen_dnsbl_action', 'enforce']]
     if milter:
-        main_cf += [['smtpd_milters', 'inet:%s:%s' % (spam_filter['milter_host'], spam_filter['milter_port'])],
+        main_cf += [['smtpd_milters', spam_filter['milter']],
                     ['non_smtpd_milters', '$smtpd_milters'],
                     ['milter_protocol', '6'],
                     ['milter_mail_macros', MILTER_MAIL_MACROS],

@@ -6,7 +6,9 @@
 Run by verify_host_state.yml over docker exec.
 """
 
-MILTER = '127.0.0.1:11332'
+# rspamd's milter: a UNIX socket below Postfix's queue directory; Postfix names it relative to that directory.
+MILTER_DIR = '/var/spool/postfix/rspamd'
+MILTER = 'unix:rspamd/milter.sock'
 
 
 def listeners(host, port):
@@ -27,13 +29,22 @@ def test_rspamd_local_config_is_readable_by_rspamd_only(host):
         assert (f.user, f.group, f.mode) == ('root', '_rspamd', 0o640), name
 
 
-def test_milter_and_controller_listen_on_loopback_only(host):
-    assert listeners(host, 11332) == [MILTER]
+def test_milter_is_a_socket_only_rspamd_and_postfix_reach(host):
+    directory = host.file(MILTER_DIR)
+    assert (directory.is_directory, directory.user, directory.group, directory.mode) == (True, '_rspamd', 'postfix', 0o750)
+    assert host.file(MILTER_DIR + '/milter.sock').is_socket
+    connect = "runuser -u %s -- python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect(\"%s/milter.sock\")'"
+    assert host.run(connect, 'postfix', MILTER_DIR).rc == 0
+    assert host.run(connect, 'nobody', MILTER_DIR).rc != 0   # any other local user: no way in
+    assert listeners(host, 11332) == []   # no TCP milter any more
+
+
+def test_controller_listens_on_loopback_only(host):
     assert listeners(host, 11334) == ['127.0.0.1:11334']
 
 
 def test_postfix_passes_mail_to_the_milter(host):
-    assert host.check_output('postconf -h smtpd_milters') == 'inet:' + MILTER
+    assert host.check_output('postconf -h smtpd_milters') == MILTER
     assert host.check_output('postconf -h milter_protocol') == '6'
     assert host.check_output('postconf -h milter_default_action') == 'accept'
 

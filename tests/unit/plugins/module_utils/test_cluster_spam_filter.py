@@ -20,8 +20,10 @@ def test_filter_on_every_mx_node_with_redis_on_the_data_server():
     assert sf['redis'] == [{'host': 'store', 'address': '192.0.2.10'}]
     # Every address of every MX node, IPv6 too; never the DNS servers or the data server itself.
     assert sf['clients'] == ['192.0.2.11', '2001:db8::11', '192.0.2.12', '198.51.100.12', '192.0.2.13', '203.0.113.50']
-    assert (sf['milter_host'], sf['milter_port'], sf['redis_port'], sf['default_action']) == ('127.0.0.1', 11332, 6379,
-                                                                                               'accept')
+    assert (sf['redis_port'], sf['default_action']) == (6379, 'accept')
+    # rspamd binds the socket, Postfix names it relative to its queue directory: the same file.
+    assert (sf['milter_dir'], sf['milter_socket']) == ('/var/spool/postfix/rspamd', '/var/spool/postfix/rspamd/milter.sock')
+    assert sf['milter'] == 'unix:rspamd/milter.sock'
 
 
 def test_redis_group_wins():

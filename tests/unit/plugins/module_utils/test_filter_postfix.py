@@ -18,7 +18,9 @@ def test_every_mx_node_gets_postscreen_and_the_milter():
         got = mx_postfix(model, host)
         assert got['postscreen'] and got['milter']
         cf = dict(got['main_cf'])
-        assert cf['smtpd_milters'] == 'inet:127.0.0.1:11332'
+        # rspamd's UNIX socket, relative to the queue directory: chrooted smtpd and cleanup both reach it.
+        assert cf['smtpd_milters'] == 'unix:rspamd/milter.sock'
+        assert cf['non_smtpd_milters'] == '$smtpd_milters'
         assert cf['milter_default_action'] == 'accept'
         assert cf['postscreen_greet_action'] == 'enforce'
         assert 'postscreen_dnsbl_sites' not in cf
