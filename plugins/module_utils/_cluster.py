@@ -123,9 +123,10 @@ HEALTH_PROTOCOLS = ('smtp', 'submission', 'imap', 'pop3')
 # The spam filter (rspamd on every MX node): its milter on a UNIX socket below Postfix's queue directory, and
 # the port of the Redis that holds its cluster-wide state (greylisting, rate limits, Bayes, fuzzy hashes).
 # Not TCP on loopback: there every message waited about 40 ms (delayed ACK) in the milter's end-of-message
-# exchange (DATA took 48 ms instead of 10 ms; bench/README.md).
+# exchange (DATA took 48 ms instead of 10 ms; README, Performance).
 POSTFIX_QUEUE_DIR = '/var/spool/postfix'
-FILTER_MILTER_SOCKET = 'rspamd/milter.sock'
+FILTER_MILTER_DIR = 'rspamd'   # below POSTFIX_QUEUE_DIR
+FILTER_MILTER_SOCKET = FILTER_MILTER_DIR + '/milter.sock'
 FILTER_REDIS_PORT = 6379
 # What Postfix does with mail when the milter does not answer (mail_cluster_spam_filter_default_action).
 FILTER_DEFAULT_ACTIONS = ('accept', 'tempfail')
@@ -727,7 +728,7 @@ def _spam_filter(cv, hosts, members, services, errors):
         'clients': [a for h in mx_hosts for a in hosts[h]['addresses']] if enabled else [],
         'redis': redis,
         'redis_port': FILTER_REDIS_PORT,
-        'milter_dir': '%s/%s' % (POSTFIX_QUEUE_DIR, FILTER_MILTER_SOCKET.rsplit('/', 1)[0]),
+        'milter_dir': '%s/%s' % (POSTFIX_QUEUE_DIR, FILTER_MILTER_DIR),
         'milter_socket': '%s/%s' % (POSTFIX_QUEUE_DIR, FILTER_MILTER_SOCKET),
         'milter': 'unix:' + FILTER_MILTER_SOCKET,
         'default_action': action,
