@@ -59,7 +59,7 @@ SELECTION = {
     'storage': ([MAIL_USER, MOUNT], [INSTALL_BIND, MAIL_CERT, MAIN_CF, DOVECOT_CONF, HOMES_AGENT]),
     'postfix': ([MAIN_CF, POSTFIX_CHECKER, BACKUP_POSTFIX], [DOVECOT_CONF, MAIL_CERT, INSTALL_BIND, MOUNT, HOMES_AGENT]),
     'dovecot': ([DOVECOT_CONF, HOMES_AGENT], [MAIN_CF, MAIL_CERT, INSTALL_BIND, MOUNT, ROUNDCUBE]),
-    'tls': ([MAIL_CERT, "clustered.mail.cluster_ca : Sign the host's certificate with the cluster CA"],
+    'tls': ([MAIL_CERT, "clustered.mail.cluster_ca : Issue the host's key and certificate (on the controller)"],
             [MAIN_CF, DOVECOT_CONF, POSTFIX_CHECKER, INSTALL_BIND, MOUNT, ROUNDCUBE, BACKUP_POSTFIX]),
     'proxy': ([HOMES_AGENT, LMTP_FIREWALL], [DOVECOT_CONF, MAIN_CF, MAIL_CERT, INSTALL_BIND, MOUNT]),
     'webmail': ([ROUNDCUBE, MAIL_CERT], [MAIN_CF, DOVECOT_CONF, INSTALL_BIND, MOUNT, BACKUP_POSTFIX]),
