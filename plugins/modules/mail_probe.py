@@ -18,23 +18,57 @@ description:
   - Returns what it saw, the time each phase took, and a failure reason naming the phase that failed.
   - Read-only. Fails the task when the endpoint is unhealthy, unless O(fail_on_unhealthy=false), which lets a
     health check count failures itself.
+  - With O(endpoints) instead of O(host), probes several endpoints at once, concurrently, in one call (a loop of
+    tasks starts the module once per endpoint); the task fails when any of them is unhealthy, naming each.
 author:
   - clustered.mail contributors (@clustered-mail)
 extends_documentation_fragment:
   - clustered.mail.attributes
   - clustered.mail.attributes.read_only
 options:
+  endpoints:
+    description:
+      - Several endpoints to probe concurrently, without logging in; the other options apply to each.
+      - Mutually exclusive with O(host), O(protocol), O(port), O(banner_regex) and O(username); O(tls) and
+        O(capabilities) apply to O(host) only (each endpoint has its own).
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      host:
+        description: As O(host).
+        type: str
+        required: true
+      protocol:
+        description: As O(protocol).
+        type: str
+        required: true
+        choices: [smtp, submission, lmtp, imap, pop3]
+      tls:
+        description: As O(tls).
+        type: str
+        default: none
+        choices: [none, starttls, implicit]
+      port:
+        description: As O(port).
+        type: int
+      capabilities:
+        description: As O(capabilities).
+        type: list
+        elements: str
+        default: []
+      banner_regex:
+        description: As O(banner_regex).
+        type: str
   host:
     description:
       - The host name or address to connect to.
     type: str
-    required: true
   protocol:
     description:
-      - The protocol spoken by the endpoint.
+      - The protocol spoken by the endpoint; required with O(host).
       - V(submission) is SMTP on the submission port; use it with O(username) to check SASL.
     type: str
-    required: true
     choices: [smtp, submission, lmtp, imap, pop3]
   tls:
     description:
@@ -140,6 +174,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+endpoints:
+  description:
+    - With O(endpoints), the result of each endpoint in their order, each with the keys below and RV(port).
+    - The top-level keys are then RV(healthy) (all of them), RV(failure) (each failure, separated by V(; )) and
+      RV(failed_phase) (the first failure's).
+  returned: with O(endpoints)
+  type: list
+  elements: dict
+  version_added: 0.3.0
 healthy:
   description: Whether every phase of the probe succeeded.
   returned: always
@@ -183,10 +226,12 @@ failed_phase:
   sample: connect
 port:
   description: The port that was probed.
-  returned: always
+  returned: with O(host)
   type: int
   sample: 587
 """
+
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -197,12 +242,41 @@ from ansible_collections.clustered.mail.plugins.module_utils._mail_probe import 
     probe,
 )
 
+# Endpoints probed at once with O(endpoints): each waits on the network, not the CPU.
+MAX_CONCURRENT = 16
+
+
+def probe_all(endpoints, p):
+    """Each endpoint's result (as_dict() plus its port), probed concurrently, in the order given."""
+    def one(endpoint):
+        port = endpoint["port"] or default_port(endpoint["protocol"], endpoint["tls"])
+        result = probe(
+            host=endpoint["host"], protocol=endpoint["protocol"], tls=endpoint["tls"], port=port, timeout=p["timeout"],
+            helo_name=p["helo_name"], validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+            banner_regex=endpoint["banner_regex"], capabilities=endpoint["capabilities"],
+            min_tls_version=p["min_tls_version"],
+        ).as_dict()
+        result.update(port=port)
+        return result
+
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(endpoints)) or 1) as pool:
+        return list(pool.map(one, endpoints))
+
 
 def main():
+    endpoint_spec = dict(
+        host=dict(type="str", required=True),
+        protocol=dict(type="str", required=True, choices=list(PROTOCOLS)),
+        tls=dict(type="str", default="none", choices=list(TLS_MODES)),
+        port=dict(type="int"),
+        capabilities=dict(type="list", elements="str", default=[]),
+        banner_regex=dict(type="str"),
+    )
     module = AnsibleModule(
         argument_spec=dict(
-            host=dict(type="str", required=True),
-            protocol=dict(type="str", required=True, choices=list(PROTOCOLS)),
+            endpoints=dict(type="list", elements="dict", options=endpoint_spec),
+            host=dict(type="str"),
+            protocol=dict(type="str", choices=list(PROTOCOLS)),
             tls=dict(type="str", default="none", choices=list(TLS_MODES)),
             port=dict(type="int"),
             timeout=dict(type="float", default=10.0),
@@ -217,23 +291,33 @@ def main():
             capabilities=dict(type="list", elements="str", default=[]),
             fail_on_unhealthy=dict(type="bool", default=True),
         ),
-        required_together=[["username", "password"]],
+        required_together=[["username", "password"], ["host", "protocol"]],
+        required_one_of=[["host", "endpoints"]],
+        mutually_exclusive=[["endpoints", name] for name in ("host", "protocol", "port", "banner_regex", "username")],
         supports_check_mode=True,
     )
     p = module.params
-    if p["protocol"] == "lmtp" and p["tls"] == "implicit":
-        module.fail_json(msg="protocol=lmtp has no implicit TLS: use tls=none or tls=starttls")
+    for endpoint in p["endpoints"] or [dict(p)]:
+        if endpoint["protocol"] == "lmtp" and endpoint["tls"] == "implicit":
+            module.fail_json(msg="protocol=lmtp has no implicit TLS: use tls=none or tls=starttls")
     if p["write"] and (p["protocol"] != "imap" or not p["username"]):
         module.fail_json(msg="write=true needs protocol=imap and a username (the account the probe writes to)")
-    port = p["port"] or default_port(p["protocol"], p["tls"])
 
-    result = probe(
-        host=p["host"], protocol=p["protocol"], tls=p["tls"], port=port, timeout=p["timeout"],
-        helo_name=p["helo_name"], username=p["username"], password=p["password"],
-        validate_certs=p["validate_certs"], ca_path=p["ca_path"], banner_regex=p["banner_regex"],
-        capabilities=p["capabilities"], min_tls_version=p["min_tls_version"], write=p["write"],
-    ).as_dict()
-    result.update(changed=False, port=port)
+    if p["endpoints"] is not None:
+        results = probe_all(p["endpoints"], p)
+        failures = [r["failure"] for r in results if r["failure"]]
+        result = dict(changed=False, endpoints=results, healthy=not failures,
+                      failure="; ".join(failures) or None,
+                      failed_phase=next((r["failed_phase"] for r in results if r["failure"]), None))
+    else:
+        port = p["port"] or default_port(p["protocol"], p["tls"])
+        result = probe(
+            host=p["host"], protocol=p["protocol"], tls=p["tls"], port=port, timeout=p["timeout"],
+            helo_name=p["helo_name"], username=p["username"], password=p["password"],
+            validate_certs=p["validate_certs"], ca_path=p["ca_path"], banner_regex=p["banner_regex"],
+            capabilities=p["capabilities"], min_tls_version=p["min_tls_version"], write=p["write"],
+        ).as_dict()
+        result.update(changed=False, port=port)
     if result["failure"] and p["fail_on_unhealthy"]:
         module.fail_json(msg=result["failure"], **result)
     module.exit_json(**result)
