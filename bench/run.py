@@ -99,7 +99,8 @@ PLACEMENT_LOGINS = setting('BENCH_PLACEMENT_LOGINS', 200)
 # As in bench/inventory/group_vars/all.yml (the health timer of the placement phase).
 HEALTH_INTERVAL, HEALTH_FAILURES, TTL = 5, 2, 60
 KEEP = setting('BENCH_KEEP', 0)
-# BENCH_ONLY=filter: only the base converge and the spam filter's on/off phase (a quick re-measurement).
+# BENCH_ONLY=filter: only the base converge and the spam filter's on/off phase (a quick re-measurement);
+# BENCH_ONLY=converge: only the base converge (cold and rerun in each lane).
 ONLY = os.environ.get('BENCH_ONLY', '')
 # How Ansible reaches the hosts, each a bench/inventory/lanes/<lane>.yml; every converge runs in each.
 LANES = [x for x in os.environ.get('BENCH_LANES', 'docker,ssh').replace(' ', ',').split(',') if x]
@@ -1037,7 +1038,7 @@ def main():
         converge(PRIMARIES, RUNS, 'base', r['converge']['base'])
         if ONLY == 'filter':
             r['filter'] = phase('filter', filter_cost, PRIMARIES) or {}
-        else:
+        elif ONLY != 'converge':
             rest(r, phase)
     except (RuntimeError, OSError) as exc:
         errors.append(str(exc))
