@@ -19,6 +19,8 @@ description:
   - V(cyclic) rotation means each answer is the previous one rotated by one position (always in the same direction).
     V(random) rotation is judged with a chi-square test of the first position against a uniform distribution.
   - Fails with a message naming the server and what was wrong when the set or the rotation is not as expected.
+  - With O(sets) instead of O(name), checks several record sets at once, concurrently, in one call (a loop of tasks
+    starts the module once per set); the task fails naming every set and server that failed.
 author:
   - clustered.mail contributors (@clustered-mail)
 extends_documentation_fragment:
@@ -26,11 +28,37 @@ extends_documentation_fragment:
   - clustered.mail.attributes.read_only
   - clustered.mail.dns_query
 options:
+  sets:
+    description:
+      - Several record sets to check concurrently (each set's queries to a server still follow one another, so its
+        rotation is observed); O(order), O(min_p_value) and the query options apply to each.
+      - Mutually exclusive with O(name) and O(expected); O(type) and O(queries) apply to O(name) only (each set has
+        its own).
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      name:
+        description: As O(name).
+        type: str
+        required: true
+      type:
+        description: As O(type).
+        type: str
+        default: A
+        choices: [A, AAAA, MX, NS, TXT, PTR, SRV, CNAME]
+      queries:
+        description: As O(queries).
+        type: int
+        default: 12
+      expected:
+        description: As O(expected).
+        type: list
+        elements: str
   name:
     description:
-      - The DNS name to query, for example V(mail.example.com).
+      - The DNS name to query, for example V(mail.example.com). Required unless O(sets) is given.
     type: str
-    required: true
   type:
     description:
       - The record type to query.
@@ -101,9 +129,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+sets:
+  description: With O(sets), one entry per set in their order, with its C(name), C(type) and C(servers) (as RV(servers)).
+  returned: with O(sets)
+  type: list
+  elements: dict
+  version_added: 0.3.0
 servers:
   description: One report per server, in the order of O(servers).
-  returned: always
+  returned: with O(name)
   type: list
   elements: dict
   contains:
@@ -163,11 +197,16 @@ servers:
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
     DNSPYTHON_IMPORT_ERROR, QUERY_ARGUMENTS, DnsQueryError, servers_error, ask, fqdn, normalise,
 )
+
+TYPES = ['A', 'AAAA', 'MX', 'NS', 'TXT', 'PTR', 'SRV', 'CNAME']
+# Record sets checked at once with O(sets): each waits on the network, not the CPU.
+MAX_CONCURRENT = 16
 
 
 def chi_square_p(statistic, df):
@@ -274,47 +313,75 @@ def analyse(answers, rdtype, expected, order, min_p_value):
     return report
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            QUERY_ARGUMENTS,
-            name=dict(type='str', required=True),
-            type=dict(type='str', default='A', choices=['A', 'AAAA', 'MX', 'NS', 'TXT', 'PTR', 'SRV', 'CNAME']),
-            queries=dict(type='int', default=12),
-            order=dict(type='str', default='cyclic', choices=['cyclic', 'random', 'fixed', 'any']),
-            expected=dict(type='list', elements='str'),
-            min_p_value=dict(type='float', default=0.001),
-        ),
-        supports_check_mode=True,
-    )
-    if DNSPYTHON_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('dnspython'), exception=DNSPYTHON_IMPORT_ERROR)
-    p = module.params
-    if p['queries'] < 2:
-        module.fail_json(msg='queries=%d: at least 2 queries are needed to observe a rotation' % p['queries'])
-    if servers_error(p['servers']):
-        module.fail_json(msg=servers_error(p['servers']))
-    name = fqdn(p['name'])
+def check(name, rtype, queries, expected, p):
+    """(reports per server, failures) of one record set, each server asked `queries` times in turn."""
     reports = []
     failed = []
     for server in p['servers']:
         answers = []
         error = None
-        for dummy in range(p['queries']):
+        for dummy in range(queries):
             try:
-                answers.append(ask(server, name, p['type'], p['port'], p['timeout'], p['tcp']))
+                answers.append(ask(server, name, rtype, p['port'], p['timeout'], p['tcp']))
             except DnsQueryError as exc:
                 error = str(exc)
                 break
-        report = analyse(answers, p['type'], p['expected'], p['order'], p['min_p_value'])
+        report = analyse(answers, rtype, expected, p['order'], p['min_p_value'])
         if error:
             report['failures'].insert(0, error)
         report = dict([('server', server)] + list(report.items()))
         reports.append(report)
         failed.extend('%s: %s' % (server, f) for f in report['failures'])
-    if failed:
-        module.fail_json(msg='%s %s: %s' % (name, p['type'], '; '.join(failed)), servers=reports)
-    module.exit_json(changed=False, servers=reports)
+    return reports, failed
+
+
+def main():
+    set_spec = dict(
+        name=dict(type='str', required=True),
+        type=dict(type='str', default='A', choices=TYPES),
+        queries=dict(type='int', default=12),
+        expected=dict(type='list', elements='str'),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            QUERY_ARGUMENTS,
+            sets=dict(type='list', elements='dict', options=set_spec),
+            name=dict(type='str'),
+            type=dict(type='str', default='A', choices=TYPES),
+            queries=dict(type='int', default=12),
+            order=dict(type='str', default='cyclic', choices=['cyclic', 'random', 'fixed', 'any']),
+            expected=dict(type='list', elements='str'),
+            min_p_value=dict(type='float', default=0.001),
+        ),
+        required_one_of=[['name', 'sets']],
+        mutually_exclusive=[['sets', 'name'], ['sets', 'expected']],
+        supports_check_mode=True,
+    )
+    if DNSPYTHON_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('dnspython'), exception=DNSPYTHON_IMPORT_ERROR)
+    p = module.params
+    sets = p['sets'] if p['sets'] is not None else [dict((k, p[k]) for k in set_spec)]
+    for record_set in sets:
+        if record_set['queries'] < 2:
+            module.fail_json(msg='queries=%d: at least 2 queries are needed to observe a rotation' % record_set['queries'])
+    if servers_error(p['servers']):
+        module.fail_json(msg=servers_error(p['servers']))
+
+    def one(record_set):
+        name = fqdn(record_set['name'])
+        reports, failed = check(name, record_set['type'], record_set['queries'], record_set['expected'], p)
+        return name, record_set['type'], reports, failed
+
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(sets)) or 1) as pool:
+        checked = list(pool.map(one, sets))
+    failures = ['%s %s: %s' % (name, rtype, '; '.join(failed)) for name, rtype, reports, failed in checked if failed]
+    if p['sets'] is None:
+        result = dict(changed=False, servers=checked[0][2])
+    else:
+        result = dict(changed=False, sets=[dict(name=name, type=rtype, servers=reports) for name, rtype, reports, dummy in checked])
+    if failures:
+        module.fail_json(msg=' | '.join(failures), **result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -174,3 +174,42 @@ def test_step_between():
     assert dns_rotation.step_between(['a', 'b', 'c'], ['b', 'a', 'c']) is None
     assert dns_rotation.analyse([['a', 'b', 'c'], ['c', 'a', 'b'], ['b', 'c', 'a']], 'TXT', None, 'cyclic', 0.001)['rotation'] == 'cyclic'
     assert dns_rotation.analyse([['a', 'b', 'c'], ['b', 'c', 'a'], ['a', 'b', 'c']], 'TXT', None, 'cyclic', 0.001)['rotation'] == 'rotating'
+
+
+def run_sets(monkeypatch, fake, sets, **args):
+    base = {'sets': sets, 'servers': [NS1, NS2]}
+    base.update(args)
+    return run_module(dns_rotation, base, monkeypatch, fake)
+
+
+MX = ['10 p1.example.com.', '10 p2.example.com.']
+
+
+def test_sets_are_checked_in_one_call(monkeypatch):
+    fake = servers()
+    result = run_sets(monkeypatch, fake, [{'name': 'mail.example.com', 'expected': MAIL, 'queries': 9},
+                                         {'name': 'example.com', 'type': 'MX', 'expected': MX, 'queries': 6}])
+    assert not result['failed'], result.get('msg')
+    assert [(s['name'], s['type']) for s in result['sets']] == [('mail.example.com.', 'A'), ('example.com.', 'MX')]
+    for record_set in result['sets']:
+        assert [r['rotation'] for r in record_set['servers']] == ['cyclic', 'cyclic']
+    # each set asked each server its own number of times, in turn (the rotation of each is observed)
+    assert len(fake.queries) == 2 * 9 + 2 * 6
+    assert result['sets'][0]['servers'][0]['steps'] == [1] * 8
+
+
+def test_every_failing_set_and_server_is_named(monkeypatch):
+    result = run_sets(monkeypatch, servers(order2='fixed'),
+                      [{'name': 'mail.example.com', 'expected': MAIL, 'queries': 5},
+                       {'name': 'example.com', 'type': 'MX', 'expected': ['10 p1.example.com.'], 'queries': 4}])
+    assert result['failed']
+    assert 'mail.example.com. A: 192.0.2.2: expected cyclic rotation' in result['msg']
+    assert 'example.com. MX: 192.0.2.1: ' in result['msg'] and 'unexpected 10 p2.example.com.' in result['msg']
+    assert result['sets'][0]['servers'][0]['rotation'] == 'cyclic'
+
+
+def test_sets_exclude_a_name_and_need_two_queries(monkeypatch):
+    result = run_sets(monkeypatch, servers(), [{'name': 'mail.example.com'}], name='mail.example.com')
+    assert result['failed'] and 'mutually exclusive' in result['msg']
+    result = run_sets(monkeypatch, servers(), [{'name': 'mail.example.com', 'queries': 1}])
+    assert result['failed'] and 'queries=1' in result['msg']
