@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import socket
 import socketserver
 import threading
 
@@ -94,3 +95,12 @@ def self_signed(tmp_path, names=("127.0.0.1",)):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(cert_file), str(key_file))
     return ctx, str(cert_file)
+
+
+def closed_port():
+    """A local TCP port nothing listens on (bound once, then released)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port

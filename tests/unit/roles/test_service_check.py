@@ -20,6 +20,8 @@ import subprocess
 
 import yaml
 
+from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import closed_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TASKS = os.path.join(ROOT, 'roles', 'service_check', 'tasks', 'main.yml')
 
@@ -62,14 +64,6 @@ def listening():
     server.bind(('127.0.0.1', 0))
     server.listen(8)
     return server
-
-
-def closed_port():
-    probe = socket.socket()
-    probe.bind(('127.0.0.1', 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
 
 
 def test_active_units_and_answering_endpoints_print_nothing(tmp_path):

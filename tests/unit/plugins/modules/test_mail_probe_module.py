@@ -7,23 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import socket
-
 from ansible_collections.clustered.mail.plugins.modules import mail_probe
-from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import LineServer
+from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import LineServer, closed_port
 from ansible_collections.clustered.mail.tests.unit.plugins.modules.module_runner import run_module
 
 
 def run(monkeypatch, **args):
     return run_module(mail_probe, args, monkeypatch)
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_unhealthy_endpoint_fails_the_task_with_the_reason(monkeypatch):
