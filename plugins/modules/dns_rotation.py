@@ -197,16 +197,14 @@ servers:
 """
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.clustered.mail.plugins.module_utils._concurrent import in_parallel
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
     DNSPYTHON_IMPORT_ERROR, QUERY_ARGUMENTS, DnsQueryError, servers_error, ask, fqdn, normalise,
 )
 
 TYPES = ['A', 'AAAA', 'MX', 'NS', 'TXT', 'PTR', 'SRV', 'CNAME']
-# Record sets checked at once with O(sets): each waits on the network, not the CPU.
-MAX_CONCURRENT = 16
 
 
 def chi_square_p(statistic, df):
@@ -372,8 +370,7 @@ def main():
         reports, failed = check(name, record_set['type'], record_set['queries'], record_set['expected'], p)
         return name, record_set['type'], reports, failed
 
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(sets)) or 1) as pool:
-        checked = list(pool.map(one, sets))
+    checked = in_parallel(one, sets)
     failures = ['%s %s: %s' % (name, rtype, '; '.join(failed)) for name, rtype, reports, failed in checked if failed]
     if p['sets'] is None:
         result = dict(changed=False, servers=checked[0][2])

@@ -231,19 +231,15 @@ port:
   sample: 587
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clustered.mail.plugins.module_utils._concurrent import in_parallel
 from ansible_collections.clustered.mail.plugins.module_utils._mail_probe import (
     PROTOCOLS,
     TLS_MODES,
     default_port,
     probe,
 )
-
-# Endpoints probed at once with O(endpoints): each waits on the network, not the CPU.
-MAX_CONCURRENT = 16
 
 
 def probe_all(endpoints, p):
@@ -259,8 +255,7 @@ def probe_all(endpoints, p):
         result.update(port=port)
         return result
 
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(endpoints)) or 1) as pool:
-        return list(pool.map(one, endpoints))
+    return in_parallel(one, endpoints)
 
 
 def main():
