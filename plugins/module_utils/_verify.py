@@ -10,9 +10,11 @@ Private to the collection; playbooks use the ``clustered.mail.verify_plan`` filt
 
     dns_servers   [first address of each mail_dns host]   (asked directly)
     zones         [every zone name]                      (serials must agree)
-    rotation      [{'name', 'type', 'expected': [values]}]  every forward RRset
-                  of A, AAAA or MX with two or more records: the round-robin
-                  sets whose rotation dns_rotation observes
+    rotation      [{'name', 'type', 'expected': [values], 'queries'}]  every
+                  forward RRset of A, AAAA or MX with two or more records: the
+                  round-robin sets whose rotation dns_rotation observes (its
+                  ``sets``), each asked ``queries`` times per server: three
+                  rounds of the set, at least ROTATION_MIN_QUERIES
     records       [{'name', 'type'}]   the rotating RRsets, which must agree on
                   every server and whose TTL must not exceed max_ttl (other
                   records use the longer default TTL; equal serials cover them)
@@ -41,6 +43,8 @@ __metaclass__ = type
 from ansible_collections.clustered.mail.plugins.module_utils._webmail import server_name
 
 ROTATING_TYPES = ('A', 'AAAA', 'MX')
+# Queries per server for a rotating set: enough to see a small set rotate several times.
+ROTATION_MIN_QUERIES = 12
 
 # service -> the endpoints a client uses for it: (protocol, tls, port, capabilities)
 ENDPOINTS = {
@@ -91,7 +95,8 @@ def verify_plan(model, zones):
             if record['type'] in ROTATING_TYPES:
                 key = (_fqdn(record['owner'], zone['name']), record['type'])
                 rrsets.setdefault(key, []).append(_value(record))
-    rotation = [{'name': name, 'type': rtype, 'expected': sorted(values)}
+    rotation = [{'name': name, 'type': rtype, 'expected': sorted(values),
+                 'queries': max(3 * len(values), ROTATION_MIN_QUERIES)}
                 for (name, rtype), values in sorted(rrsets.items()) if len(values) > 1]
     records = [{'name': r['name'], 'type': r['type']} for r in rotation]
 

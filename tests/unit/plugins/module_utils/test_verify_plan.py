@@ -45,6 +45,18 @@ def test_hosts_style_rotates_mail_name_and_mx_set_with_backup():
     assert ('mail.example.com', 'AAAA') not in rot
 
 
+def test_each_rotating_set_is_asked_three_rounds_and_at_least_twelve_times():
+    model = build_cluster(*inventory())
+    zones = dns_zones(model)
+    forward = next(z for z in zones if z['kind'] == 'forward' and z['name'] == 'example.com')
+    forward['records'] = forward['records'] + [{'owner': 'big', 'ttl': 60, 'type': 'A', 'value': '192.0.2.%d' % i}
+                                               for i in range(31, 36)]
+    queries = dict(((r['name'], r['type']), r['queries']) for r in verify_plan(model, zones)['rotation'])
+    assert queries[('mail.example.com', 'A')] == 12      # 2 records: three rounds would be only 6
+    assert queries[('example.com', 'MX')] == 12          # 3 records
+    assert queries[('big.example.com', 'A')] == 15       # 5 records: three rounds
+
+
 def test_records_checked_for_low_ttl_are_exactly_the_rotating_sets():
     p = plan()
     assert sorted((r['name'], r['type']) for r in p['records']) == sorted(rotation(p))
