@@ -33,11 +33,11 @@ CONCERNS = ['dns', 'storage', 'postfix', 'dovecot', 'tls', 'proxy', 'webmail']
 VALIDATION = [
     'Nothing was refused, on any host',
     'clustered.mail.bind_dns : Refuse bad input before any host changes',
-    'clustered.mail.storage_server : Reject an inventory that does not describe a valid mail store',
-    'clustered.mail.storage_mount : Reject an inventory that does not describe a valid mail store',
-    'clustered.mail.mail_primary : The inventory describes a valid mail cluster with usable users',
-    'clustered.mail.backup_mx : The inventory describes a valid mail cluster with usable users',
-    'clustered.mail.webmail : The inventory describes a valid mail cluster',
+    'clustered.mail.storage_server : Validate the input before any host changes',
+    'clustered.mail.storage_mount : Validate the input before any host changes',
+    "clustered.mail.mail_primary : Check the inventory and the role's variables",
+    "clustered.mail.backup_mx : Check the inventory and the role's variables",
+    "clustered.mail.webmail : Check the inventory and the role's variables",
 ]
 
 MAIL_CERT = "clustered.mail.mail_common : Install the host's certificate and key (and the CA certificate, for clients of the cluster)"
