@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import posixpath
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -41,9 +42,47 @@ def file_entries(names, directory, contents, owner='root', group='root', mode='0
              'owner': owner, 'group': group, 'mode': mode} for name, content in zip(names, contents)]
 
 
+# Debian's plain smtpd service on port 25 (not its commented postscreen line).
+DEBIAN_SMTPD = re.compile(r'^(smtp\s+inet\s.*\ssmtpd)\s*$', re.MULTILINE)
+
+
+def postfix_master_cf(text, blocks):
+    """master.cf ``text`` with Debian's smtpd on port 25 commented out and each marked block set.
+
+    Each item of ``blocks`` is ``{'marker': '# {mark} ...', 'block': text}``: the lines between
+    ``marker`` with BEGIN and with END are replaced by ``block`` (appended at the end the first
+    time), or removed with their markers where ``block`` is empty. The edits are those of
+    ansible.builtin.replace and ansible.builtin.blockinfile (defaults), so a file they wrote
+    comes out the same, and one step can write the whole file.
+    """
+    text = DEBIAN_SMTPD.sub(r'#\1', text)
+    for item in blocks:
+        marker = item.get('marker') or ''
+        if '{mark}' not in marker:
+            raise AnsibleFilterError('postfix_master_cf: the marker must contain {mark}, got %r' % marker)
+        begin, end = marker.replace('{mark}', 'BEGIN') + '\n', marker.replace('{mark}', 'END') + '\n'
+        block = item.get('block') or ''
+        if block and not block.endswith('\n'):
+            block += '\n'
+        lines = text.splitlines(True)
+        found = [i for i, line in enumerate(lines) if line == begin], [i for i, line in enumerate(lines) if line == end]
+        block_lines = [begin] + block.splitlines(True) + [end] if block else []
+        if found[0] and found[1]:
+            first, last = sorted((found[0][-1], found[1][-1]))
+            lines[first:last + 1] = []
+        else:
+            first = len(lines)
+        if first > 0 and not lines[first - 1].endswith('\n'):
+            lines[first - 1] += '\n'
+        lines[first:first] = block_lines
+        text = ''.join(lines)
+    return text
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'file_entries': file_entries,
+            'postfix_master_cf': postfix_master_cf,
             'systemd_dropins': systemd_dropins,
         }
