@@ -323,6 +323,7 @@ def deploy(shape, extra=None, checks=None, image='clustered-mail/mail:12'):
         if changed or proc.returncode:
             say('\n'.join(changed_tasks(proc.stdout))[-4000:])
         timings.append((shape, cold, warm, sum(changed.values()) if changed else 0))
+        CURRENT['playbook'] = (inventory, lab, lab_vars)
         for check in checks or []:
             try:
                 check(shape, hosts)
@@ -407,6 +408,30 @@ sys.exit('not delivered to alice within 60 s')
                '%s listed by Roundcube at %s' % (report['subjects'], web))
     except Failure as exc:
         record(shape, 'webmail over HTTPS logs in and lists that mail', False, str(exc))
+
+
+def readme_tags():
+    """The tags of README's "Tags" table, in its order."""
+    with open(os.path.join(ROOT, 'README.md')) as handle:
+        section = handle.read().split('\n### Tags\n', 1)[1].split('\n## ', 1)[0]
+    tags = re.findall(r'^\| `([a-z]+)` \|', section, re.MULTILINE)
+    assert len(tags) >= 5, 'README.md: no tags table under "### Tags"'
+    return tags
+
+
+def check_tags(shape, hosts):
+    """site --tags T runs and changes nothing on the deployed cluster, for every tag README lists"""
+    failed, took = [], []
+    for tag in readme_tags():
+        proc, seconds = playbook(*CURRENT['playbook'], 'site', '--tags', tag)
+        counts = recap(proc.stdout)
+        changed = dict((h, c['changed']) for h, c in counts.items() if c.get('changed'))
+        took.append('%s %.0f s' % (tag, seconds))
+        if proc.returncode or not counts or changed:
+            failed.append('--tags %s: rc %d, changed %s' % (tag, proc.returncode, changed or 0))
+            say('\n'.join(changed_tasks(proc.stdout) + [line for line in proc.stdout.splitlines()
+                                                         if line.startswith('fatal:')])[-3000:])
+    record(shape, check_tags.__doc__.strip(), not failed, '; '.join(failed or took))
 
 
 def bad_input():
@@ -515,7 +540,7 @@ def main(argv):
                                'extra': {'mail_cluster_verify_roundtrip': True,
                                          'mail_cluster_verify_user': 'alice@example.com',
                                          'mail_cluster_verify_password': PASSWORD},
-                               'checks': [check_shape6_names, check_shape6_flow]},
+                               'checks': [check_shape6_names, check_shape6_flow, check_tags]},
     }
     wanted = argv or sorted(plan) + ['check-mode', 'bad-input']
     # a new user's first run: no CA and no generated secrets yet (only in the
