@@ -1,0 +1,130 @@
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""bind_dns on a rerun: one read on the DNS primary, the steps after it only where something differs.
+
+zones.yml's one step asks named's state and the frozen zones, and also systemd's
+state of named and of the health timer and the health round's user and group:
+service.yml and health_timer.yml start, enable and create only what is not yet
+as it must be. The script runs here under bash with fake systemctl, getent and
+rndc; the conditions are decided by Ansible's Templar on what it prints.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import run_script, runs, systemctl, task
+
+ZONES = 'roles/bind_dns/tasks/zones.yml'
+SERVICE = 'roles/bind_dns/tasks/service.yml'
+HEALTH = 'roles/bind_dns/tasks/health_timer.yml'
+READ = 'Ask whether named is running, and which zones an interrupted run left frozen'
+TIMER = 'clustered-mail-health.timer'
+USER = 'clustered-mail-health'
+START_NAMED = 'Start named and enable it at boot'
+GROUP = "Create the health round's system group"
+MAKE_USER = "Create the health round's system user (no login, no home)"
+START_TIMER = 'Start the health timer and enable it at boot'
+
+
+def fakes(units, group=None, passwd=None, running=True, frozen=()):
+    """systemctl, getent and rndc as on a host with these units, health user and group, and named."""
+    return {
+        'systemctl': systemctl(units),
+        'getent': ('case "$1 $2" in\n'
+                   '  "group %s") %s ;;\n'
+                   '  "passwd %s") %s ;;\n'
+                   '  *) exit 2 ;;\nesac\n') % (USER, 'echo "%s"' % group if group else 'exit 2',
+                                               USER, 'echo "%s"' % passwd if passwd else 'exit 2'),
+        'rndc': ('[ "$1" = status ] && exit %d\n' % (0 if running else 1)
+                 + 'case "$2" in\n%s  *) echo "frozen: no" ;;\nesac\n'
+                 % ''.join('  %s) echo "frozen: yes" ;;\n' % zone for zone in frozen)),
+    }
+
+
+def read(tmp_path, timer=True, **host):
+    script = task(ZONES, READ)[1]['__bind_dns_named_state_script']
+    args = ['named', TIMER if timer else '', USER if timer else '', 'example.com', '0.30.172.in-addr.arpa']
+    return run_script(tmp_path, script, args, fakes(**host))
+
+
+CONVERGED = dict(units={'named': ('active', 'enabled'), TIMER: ('active', 'enabled')},
+                 group='%s:x:995:' % USER, passwd='%s:x:995:995::/nonexistent:/usr/sbin/nologin' % USER)
+
+
+def facts(lines, units_changed=False, **extra):
+    return dict({'__bind_dns_named_state': {'stdout_lines': lines}, '__bind_dns_service': 'named',
+                 '__bind_dns_health_units': {'changed': units_changed}, 'bind_dns_health_timer': True}, **extra)
+
+
+def test_the_read_prints_units_user_group_and_frozen_zones(tmp_path):
+    assert read(tmp_path, frozen=['example.com'], **CONVERGED) == [
+        'unit named active enabled', 'unit %s active enabled' % TIMER,
+        'group 995', 'user 995 /nonexistent /usr/sbin/nologin', 'running', 'frozen example.com']
+
+
+def test_the_read_of_a_new_host_names_nothing_it_lacks(tmp_path):
+    assert read(tmp_path, units={}, running=False) == ['unit named inactive ', 'unit %s inactive ' % TIMER]
+
+
+def test_without_the_health_timer_only_named_is_read(tmp_path):
+    assert read(tmp_path, timer=False, **CONVERGED) == ['unit named active enabled', 'running']
+
+
+def test_a_converged_primary_skips_every_step_the_read_answers(tmp_path):
+    lines = read(tmp_path, **CONVERGED)
+    for path, name in [(SERVICE, START_NAMED), (HEALTH, GROUP), (HEALTH, MAKE_USER), (HEALTH, START_TIMER)]:
+        assert not runs(path, name, **facts(lines)), name
+
+
+@pytest.mark.parametrize('units', [{'named': ('inactive', 'enabled')}, {'named': ('active', 'disabled')}])
+def test_named_stopped_or_disabled_is_started_and_enabled(tmp_path, units):
+    lines = read(tmp_path, **dict(CONVERGED, units=dict(CONVERGED['units'], **units)))
+    assert runs(SERVICE, START_NAMED, **facts(lines))
+    assert not runs(HEALTH, START_TIMER, **facts(lines))
+
+
+def test_a_secondary_or_a_run_without_the_read_starts_named():
+    assert runs(SERVICE, START_NAMED, __bind_dns_service='named')
+
+
+@pytest.mark.parametrize('timer', [('inactive', 'enabled'), ('active', 'disabled'), ('inactive', '')])
+def test_a_stopped_disabled_or_missing_timer_is_started(tmp_path, timer):
+    lines = read(tmp_path, **dict(CONVERGED, units=dict(CONVERGED['units'], **{TIMER: timer})))
+    assert runs(HEALTH, START_TIMER, **facts(lines))
+
+
+def test_new_timer_units_reload_and_start_the_timer(tmp_path):
+    assert runs(HEALTH, START_TIMER, **facts(read(tmp_path, **CONVERGED), units_changed=True))
+
+
+def test_check_mode_on_a_new_host_does_not_start_a_timer_not_yet_installed(tmp_path):
+    lines = read(tmp_path, units={}, running=False)
+    assert not runs(HEALTH, START_TIMER, ansible_check_mode=True, **facts(lines, units_changed=True))
+
+
+def test_a_missing_group_and_user_are_created(tmp_path):
+    lines = read(tmp_path, **dict(CONVERGED, group=None, passwd=None))
+    assert runs(HEALTH, GROUP, **facts(lines))
+    assert runs(HEALTH, MAKE_USER, **facts(lines))
+
+
+@pytest.mark.parametrize('passwd', [
+    None,
+    '%s:x:995:100::/nonexistent:/usr/sbin/nologin' % USER,  # another primary group
+    '%s:x:995:995::/home/health:/usr/sbin/nologin' % USER,  # a home
+    '%s:x:995:995::/nonexistent:/bin/bash' % USER,  # a login shell
+])
+def test_a_user_unlike_the_role_s_is_set_right(tmp_path, passwd):
+    lines = read(tmp_path, **dict(CONVERGED, passwd=passwd))
+    assert not runs(HEALTH, GROUP, **facts(lines))
+    assert runs(HEALTH, MAKE_USER, **facts(lines))
+
+
+def test_without_the_read_every_step_runs():
+    bare = {'__bind_dns_service': 'named', '__bind_dns_health_units': {'changed': False}, 'bind_dns_health_timer': True}
+    for name in (GROUP, MAKE_USER, START_TIMER):
+        assert runs(HEALTH, name, **bare), name
