@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import os
+
 import pytest
 
 from ansible_collections.clustered.mail.tests.unit.roles.task_files import run_script, runs, systemctl, task
@@ -28,6 +31,7 @@ START_NAMED = 'Start named and enable it at boot'
 GROUP = "Create the health round's system group"
 MAKE_USER = "Create the health round's system user (no login, no home)"
 START_TIMER = 'Start the health timer and enable it at boot'
+INSTALL = "Install the health round's state directory, its code and its units"
 
 
 def fakes(units, group=None, passwd=None, running=True, frozen=()):
@@ -45,9 +49,9 @@ def fakes(units, group=None, passwd=None, running=True, frozen=()):
     }
 
 
-def read(tmp_path, timer=True, **host):
+def read(tmp_path, timer=True, paths=(), **host):
     script = task(ZONES, READ)[1]['__bind_dns_named_state_script']
-    args = ['named', TIMER if timer else '', USER if timer else '', 'example.com', '0.30.172.in-addr.arpa']
+    args = ['named'] + ([TIMER, USER] + list(paths) if timer else ['', '']) + ['--', 'example.com', '0.30.172.in-addr.arpa']
     return run_script(tmp_path, script, args, fakes(**host))
 
 
@@ -128,3 +132,75 @@ def test_without_the_read_every_step_runs():
     bare = {'__bind_dns_service': 'named', '__bind_dns_health_units': {'changed': False}, 'bind_dns_health_timer': True}
     for name in (GROUP, MAKE_USER, START_TIMER):
         assert runs(HEALTH, name, **bare), name
+
+
+def health_files(tmp_path):
+    """A state directory, a code directory with a module, and a unit, as health_timer.yml lists them."""
+    user, group = os.popen('id -un').read().strip(), os.popen('id -gn').read().strip()
+    lib = tmp_path / 'lib'
+    return str(lib), [
+        {'path': str(tmp_path / 'state'), 'state': 'directory', 'owner': user, 'group': group, 'mode': '0755'},
+        {'path': str(lib / 'code'), 'state': 'directory', 'owner': user, 'group': group, 'mode': '0755'},
+        {'path': str(lib / 'code' / '_cluster.py'), 'content': 'STATE_DIR = 1\n', 'owner': user, 'group': group,
+         'mode': '0644'},
+        {'path': str(tmp_path / 'clustered-mail-health.timer'), 'content': '[Timer]\nOnCalendar=minutely\n',
+         'owner': user, 'group': group, 'mode': '0644'},
+    ]
+
+
+def install(files):
+    for entry in files:
+        if entry.get('state') == 'directory':
+            os.makedirs(entry['path'], exist_ok=True)
+        else:
+            with open(entry['path'], 'w') as handle:
+                handle.write(entry['content'])
+        os.chmod(entry['path'], int(entry['mode'], 8))
+
+
+def health_read(tmp_path, lib, files):
+    # As zones.yml passes them: the state directory, the library with all below it (a trailing /), a unit.
+    return read(tmp_path, paths=[files[0]['path'], lib + '/', files[3]['path']], **CONVERGED)
+
+
+def test_the_read_describes_the_health_files_and_all_below_the_library(tmp_path):
+    lib, files = health_files(tmp_path)
+    install(files)
+    lines = [line for line in health_read(tmp_path, lib, files) if line.startswith('path ')]
+    owner = '%s %s' % (files[0]['owner'], files[0]['group'])
+    assert lines == [
+        'path %s directory %s 755' % (files[0]['path'], owner),
+        'path %s directory %s 755' % (lib, owner),
+        'path %s directory %s 755' % (files[1]['path'], owner),
+        'path %s file %s 644 %s' % (files[2]['path'], owner, hashlib.sha256(b'STATE_DIR = 1\n').hexdigest()),
+        'path %s file %s 644 %s' % (files[3]['path'], owner, hashlib.sha256(b'[Timer]\nOnCalendar=minutely\n').hexdigest()),
+    ]
+
+
+def test_health_files_as_they_must_be_are_not_written_again(tmp_path):
+    lib, files = health_files(tmp_path)
+    install(files)
+    lines = health_read(tmp_path, lib, files)
+    assert not runs(HEALTH, INSTALL, **facts(lines, __bind_dns_health_files=files))
+
+
+@pytest.mark.parametrize('change', ['content', 'mode', 'missing', 'state directory'])
+def test_a_health_file_unlike_the_role_s_is_written(tmp_path, change):
+    lib, files = health_files(tmp_path)
+    install(files)
+    module = files[2]['path']
+    if change == 'content':
+        with open(module, 'a') as handle:
+            handle.write('# edited\n')
+    elif change == 'mode':
+        os.chmod(module, 0o600)
+    elif change == 'missing':
+        os.unlink(files[3]['path'])
+    else:
+        os.chmod(files[0]['path'], 0o700)
+    lines = health_read(tmp_path, lib, files)
+    assert runs(HEALTH, INSTALL, **facts(lines, __bind_dns_health_files=files))
+
+
+def test_without_the_read_the_health_files_are_written():
+    assert runs(HEALTH, INSTALL, __bind_dns_health_files=[], bind_dns_health_timer=True)
