@@ -19,7 +19,7 @@ import os
 
 import pytest
 
-from ansible_collections.clustered.mail.tests.unit.roles.task_files import run_script, runs, systemctl, task
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import run_script, runs, systemctl, task, template
 
 ZONES = 'roles/bind_dns/tasks/zones.yml'
 SERVICE = 'roles/bind_dns/tasks/service.yml'
@@ -49,9 +49,9 @@ def fakes(units, group=None, passwd=None, running=True, frozen=()):
     }
 
 
-def read(tmp_path, timer=True, paths=(), **host):
+def read(tmp_path, paths=(), **host):
     script = task(ZONES, READ)[1]['__bind_dns_named_state_script']
-    args = ['named'] + ([TIMER, USER] + list(paths) if timer else ['', '']) + ['--', 'example.com', '0.30.172.in-addr.arpa']
+    args = ['named', TIMER, USER] + list(paths) + ['--', 'example.com', '0.30.172.in-addr.arpa']
     return run_script(tmp_path, script, args, fakes(**host))
 
 
@@ -74,8 +74,12 @@ def test_the_read_of_a_new_host_names_nothing_it_lacks(tmp_path):
     assert read(tmp_path, units={}, running=False) == ['unit named inactive ', 'unit %s inactive ' % TIMER]
 
 
-def test_without_the_health_timer_only_named_is_read(tmp_path):
-    assert read(tmp_path, timer=False, **CONVERGED) == ['unit named active enabled', 'running']
+def test_a_file_others_may_not_read_is_described_without_its_sha256(tmp_path):
+    secret = tmp_path / 'health.json'
+    secret.write_text('{"key_secret": "s3cret"}\n')
+    secret.chmod(0o640)
+    lines = read(tmp_path, paths=[str(secret)], **CONVERGED)
+    assert 'path %s file root root 640' % secret in lines
 
 
 def test_a_converged_primary_skips_every_step_the_read_answers(tmp_path):
@@ -204,3 +208,43 @@ def test_a_health_file_unlike_the_role_s_is_written(tmp_path, change):
 
 def test_without_the_read_the_health_files_are_written():
     assert runs(HEALTH, INSTALL, __bind_dns_health_files=[], bind_dns_health_timer=True)
+
+
+REMOVE = ['Look for the health timer', 'Stop and disable the health timer', "Remove the health timer's files",
+          'Look for the state directory', 'Give the state directory back to root',
+          "Remove the health round's system user and group", "Remove the health round's system group"]
+TIMER_UNIT = '/etc/systemd/system/clustered-mail-health.timer'
+STATE_DIR = '/var/lib/clustered-mail'
+
+
+def off(lines, **extra):
+    return facts(lines, bind_dns_health_timer=False, __bind_dns_health_lib='/usr/local/lib/clustered-mail',
+                 __bind_dns_model={'state_dir': STATE_DIR}, **extra)
+
+
+def leftovers(lines):
+    files = "Remove the health timer's files"
+    return template(HEALTH, files, task(HEALTH, files)[0]['loop'], **off(lines))
+
+
+def test_with_the_timer_off_a_clean_primary_skips_every_removal_step():
+    lines = ['unit named active enabled', 'unit %s inactive ' % TIMER, 'path %s directory root root 755' % STATE_DIR,
+             'running']
+    assert [name for name in REMOVE if runs(HEALTH, name, **off(lines))] == [name for name in REMOVE if 'files' in name]
+    assert leftovers(lines) == []
+
+
+def test_with_the_timer_off_what_is_left_is_removed_and_only_that():
+    lines = ['unit %s active enabled' % TIMER, 'group 995', 'user 995 /nonexistent /usr/sbin/nologin',
+             'path %s directory clustered-mail-health clustered-mail-health 755' % STATE_DIR,
+             'path %s file root root 644 abc' % TIMER_UNIT, 'path /etc/clustered-mail/health.json file root 995 640']
+    assert [name for name in REMOVE if runs(HEALTH, name, **off(lines))] == [name for name in REMOVE if 'Look' not in name]
+    assert leftovers(lines) == [TIMER_UNIT, '/etc/clustered-mail/health.json']
+
+
+def test_with_the_timer_off_and_no_read_every_removal_step_runs():
+    bare = {'bind_dns_health_timer': False, '__bind_dns_health_lib': '/usr/local/lib/clustered-mail',
+            '__bind_dns_health_timer_unit': {'stat': {'exists': True}}, '__bind_dns_state_dir_stat': {'stat': {'exists': True}}}
+    assert [name for name in REMOVE if runs(HEALTH, name, **bare)] == REMOVE
+    assert len(template(HEALTH, "Remove the health timer's files", task(HEALTH, "Remove the health timer's files")[0]['loop'],
+                        **bare)) == 4
