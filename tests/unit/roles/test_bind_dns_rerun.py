@@ -248,3 +248,32 @@ def test_with_the_timer_off_and_no_read_every_removal_step_runs():
     assert [name for name in REMOVE if runs(HEALTH, name, **bare)] == REMOVE
     assert len(template(HEALTH, "Remove the health timer's files", task(HEALTH, "Remove the health timer's files")[0]['loop'],
                         **bare)) == 4
+
+
+CONFIG = 'roles/bind_dns/tasks/config.yml'
+WRITE_CONF = 'Write named.conf, checked by named-checkconf before it replaces the old one'
+CONF_TEXT = 'include "/etc/bind/clustered-mail-tsig.key";\noptions { recursion no; };\n'
+
+
+def conf_facts(line):
+    return dict(facts(['unit named active enabled', line, 'running']), __bind_dns_conf='/etc/bind/named.conf',
+                __bind_dns_conf_text=CONF_TEXT)
+
+
+def test_named_conf_as_it_must_be_is_not_written_again():
+    line = 'path /etc/bind/named.conf file root bind 644 ' + hashlib.sha256(CONF_TEXT.encode()).hexdigest()
+    assert not runs(CONFIG, WRITE_CONF, **conf_facts(line))
+
+
+@pytest.mark.parametrize('line', [
+    'path /etc/bind/named.conf file root bind 644 ' + hashlib.sha256(b'options { };\n').hexdigest(),  # other content
+    'path /etc/bind/named.conf file root root 644 ' + hashlib.sha256(CONF_TEXT.encode()).hexdigest(),  # other group
+    'path /etc/bind/named.conf file root bind 664 ' + hashlib.sha256(CONF_TEXT.encode()).hexdigest(),  # other mode
+    'frozen example.com',  # no named.conf
+])
+def test_named_conf_unlike_the_role_s_is_written(line):
+    assert runs(CONFIG, WRITE_CONF, **conf_facts(line))
+
+
+def test_a_secondary_always_writes_named_conf():
+    assert runs(CONFIG, WRITE_CONF, __bind_dns_conf='/etc/bind/named.conf', __bind_dns_conf_text=CONF_TEXT)
