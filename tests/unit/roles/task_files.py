@@ -104,3 +104,14 @@ def systemctl(units):
             'if [ "$what" = is-active ]; then echo "$active"; [ "$active" = active ]; exit; fi\n'
             'if [ -z "$enabled" ]; then echo "Failed to get unit file state" >&2; exit 1; fi\n'
             'echo "$enabled"; [ "$enabled" = enabled ]\n') % lines
+
+
+def make_entries(files):
+    """Make file_set entries on disk as file_set makes them (directories, files with their content and mode)."""
+    for entry in files:
+        if entry.get('state') == 'directory':
+            os.makedirs(entry['path'], exist_ok=True)
+        else:
+            with open(entry['path'], 'w') as handle:
+                handle.write(entry['content'])
+        os.chmod(entry['path'], int(entry['mode'], 8))

@@ -19,7 +19,7 @@ import os
 
 import pytest
 
-from ansible_collections.clustered.mail.tests.unit.roles.task_files import run_script, runs, systemctl, task, template
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import make_entries, run_script, runs, systemctl, task, template
 
 ZONES = 'roles/bind_dns/tasks/zones.yml'
 SERVICE = 'roles/bind_dns/tasks/service.yml'
@@ -152,15 +152,6 @@ def health_files(tmp_path):
     ]
 
 
-def install(files):
-    for entry in files:
-        if entry.get('state') == 'directory':
-            os.makedirs(entry['path'], exist_ok=True)
-        else:
-            with open(entry['path'], 'w') as handle:
-                handle.write(entry['content'])
-        os.chmod(entry['path'], int(entry['mode'], 8))
-
 
 def health_read(tmp_path, lib, files):
     # As zones.yml passes them: the state directory, the library with all below it (a trailing /), a unit.
@@ -169,7 +160,7 @@ def health_read(tmp_path, lib, files):
 
 def test_the_read_describes_the_health_files_and_all_below_the_library(tmp_path):
     lib, files = health_files(tmp_path)
-    install(files)
+    make_entries(files)
     lines = [line for line in health_read(tmp_path, lib, files) if line.startswith('path ')]
     owner = '%s %s' % (files[0]['owner'], files[0]['group'])
     assert lines == [
@@ -183,7 +174,7 @@ def test_the_read_describes_the_health_files_and_all_below_the_library(tmp_path)
 
 def test_health_files_as_they_must_be_are_not_written_again(tmp_path):
     lib, files = health_files(tmp_path)
-    install(files)
+    make_entries(files)
     lines = health_read(tmp_path, lib, files)
     assert not runs(HEALTH, INSTALL, **facts(lines, __bind_dns_health_files=files))
 
@@ -191,7 +182,7 @@ def test_health_files_as_they_must_be_are_not_written_again(tmp_path):
 @pytest.mark.parametrize('change', ['content', 'mode', 'missing', 'state directory'])
 def test_a_health_file_unlike_the_role_s_is_written(tmp_path, change):
     lib, files = health_files(tmp_path)
-    install(files)
+    make_entries(files)
     module = files[2]['path']
     if change == 'content':
         with open(module, 'a') as handle:

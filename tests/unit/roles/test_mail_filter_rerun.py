@@ -21,7 +21,7 @@ import os
 
 import pytest
 
-from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, run_script, runs, systemctl, task, template
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, make_entries, run_script, runs, systemctl, task, template
 
 FIREWALL = 'roles/mail_filter_redis/tasks/firewall.yml'
 REDIS = 'roles/mail_filter_redis/tasks/redis.yml'
@@ -62,16 +62,6 @@ def entries(tmp_path):
     }
 
 
-def make(files):
-    """Make the entries on disk as file_set makes them."""
-    for entry in files:
-        if entry.get('state') == 'directory':
-            os.makedirs(entry['path'], exist_ok=True)
-        else:
-            with open(entry['path'], 'w') as handle:
-                handle.write(entry['content'])
-        os.chmod(entry['path'], int(entry['mode'], 8))
-
 
 def expected(files):
     fact = task(FIREWALL, NAMES)[0]['ansible.builtin.set_fact']['__mail_filter_redis_expected']
@@ -97,7 +87,7 @@ def redis_facts(files, lines, **extra):
 @pytest.fixture
 def converged(tmp_path):
     files = entries(tmp_path)
-    make(files['firewall'] + files['container'])
+    make_entries(files['firewall'] + files['container'])
     return files
 
 
@@ -132,7 +122,7 @@ def test_a_firewall_file_unlike_the_role_s_is_written(tmp_path, converged, chang
 
 def test_the_drop_in_is_written_in_a_container_only(tmp_path):
     files = entries(tmp_path)
-    make(files['firewall'])
+    make_entries(files['firewall'])
     assert runs(REDIS, DROPIN, **redis_facts(files, redis_read(tmp_path, files)))
     assert not runs(REDIS, DROPIN, **redis_facts(files, redis_read(tmp_path, files, container=False)))
 
