@@ -429,8 +429,8 @@ def check_tags(shape, hosts):
         took.append('%s %.0f s' % (tag, seconds))
         if proc.returncode or not counts or changed:
             failed.append('--tags %s: rc %d, changed %s' % (tag, proc.returncode, changed or 0))
-            say('\n'.join(changed_tasks(proc.stdout) + [line for line in proc.stdout.splitlines()
-                                                         if line.startswith('fatal:')])[-3000:])
+            fatal = [line for line in proc.stdout.splitlines() if line.startswith('fatal:')]
+            say('\n'.join(changed_tasks(proc.stdout) + fatal)[-3000:])
     record(shape, check_tags.__doc__.strip(), not failed, '; '.join(failed or took))
 
 
