@@ -32,8 +32,10 @@ WRITE_FIREWALL = 'Write the Redis firewall rules (validated with nft -c) and the
 LOAD_FIREWALL = 'Load the Redis firewall now and at boot'
 DROPIN = 'Let Redis start in a container (no user namespace)'
 START_REDIS = 'Start and enable Redis'
-RSPAMD_READ = ("Ask whether the postfix group, the milter socket's directory and the rspamd configuration checker"
-               " are in place")
+MAIN = 'roles/mail_filter/tasks/main.yml'
+RSPAMD_READ = ("Ask whether rspamd runs, and whether the postfix group, the milter socket's directory and the rspamd"
+               " configuration checker are in place")
+START_RSPAMD = 'Start and enable rspamd'
 CHECKER = 'Install the rspamd configuration checker'
 GROUP = "Create the postfix group, which may reach rspamd's milter socket"
 MILTER_DIR = "Create the directory of rspamd's milter socket (rspamd and the postfix group only)"
@@ -151,10 +153,11 @@ def test_check_mode_on_a_new_host_does_not_start_a_firewall_not_yet_installed(tm
 CHECKER_PATH = '/usr/local/sbin/clustered-mail-rspamd-check'
 
 
-def rspamd_read(tmp_path, milter_dir, checker, groups='postfix'):
+def rspamd_read(tmp_path, milter_dir, checker, groups='postfix', rspamd=('active', 'enabled')):
     script = task(RSPAMD, RSPAMD_READ)[1]['__mail_filter_state_script']
     getent = 'for g in %s; do [ "$2" = "$g" ] && { echo "$g:x:101:"; exit 0; }; done; exit 2\n' % groups
-    return run_script(tmp_path, script, ['postfix', milter_dir, checker], {'getent': getent})
+    units = {'rspamd': rspamd} if rspamd else {}
+    return run_script(tmp_path, script, ['postfix', milter_dir, checker], {'getent': getent, 'systemctl': systemctl(units)})
 
 
 def rspamd_facts(lines, milter_dir):
@@ -170,20 +173,29 @@ def test_rspamd_read_names_the_group_directory_and_checker(tmp_path):
     checker.write_text('#!/bin/sh\n')
     checker.chmod(0o755)
     lines = rspamd_read(tmp_path, str(milter), str(checker))
-    assert lines == ['group postfix', 'path %s directory root root 750' % milter,
-                     'path %s file root root 755 %s' % (checker, sha256('#!/bin/sh\n'))]
-    assert rspamd_read(tmp_path, str(tmp_path / 'none'), str(tmp_path / 'none'), groups='') == []
+    user, group = os.popen('id -un').read().strip(), os.popen('id -gn').read().strip()
+    assert lines == ['unit rspamd active enabled', 'group postfix', 'path %s directory %s %s 750' % (milter, user, group),
+                     'path %s file %s %s 755 %s' % (checker, user, group, sha256('#!/bin/sh\n'))]
+    assert rspamd_read(tmp_path, str(tmp_path / 'none'), str(tmp_path / 'none'), groups='', rspamd=None) == [
+        'unit rspamd inactive ']
 
 
 def test_a_converged_mx_node_skips_the_group_directory_and_checker(tmp_path):
     milter = '/var/spool/postfix/rspamd'
     with open(os.path.join(ROOT, 'roles', 'mail_filter', 'files', 'clustered-mail-rspamd-check')) as handle:
         content = handle.read()
-    lines = ['group postfix', 'path %s directory _rspamd postfix 750' % milter,
+    lines = ['unit rspamd active enabled', 'group postfix', 'path %s directory _rspamd postfix 750' % milter,
              'path %s file root root 755 %s' % (CHECKER_PATH, sha256(content))]
-    facts = dict(rspamd_facts(lines, milter), __mail_filter_checker=content)
+    facts = dict(rspamd_facts(lines, milter), __mail_filter_checker=content, __mail_filter_here=True)
     for name in (CHECKER, GROUP, MILTER_DIR):
         assert not runs(RSPAMD, name, **facts), name
+    assert not runs(MAIN, START_RSPAMD, **facts)
+
+
+@pytest.mark.parametrize('state', [('inactive', 'enabled'), ('active', 'disabled'), None])
+def test_rspamd_stopped_disabled_or_new_is_started_and_enabled(tmp_path, state):
+    lines = rspamd_read(tmp_path, str(tmp_path / 'none'), str(tmp_path / 'none'), rspamd=state)
+    assert runs(MAIN, START_RSPAMD, **dict(rspamd_facts(lines, '/none'), __mail_filter_here=True))
 
 
 @pytest.mark.parametrize('missing', [0, 1, 2])
