@@ -1,0 +1,86 @@
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles' packages: one dpkg read per host and site run, however many roles the host gets.
+
+site.yml's first play reads every package of each host it deploys to
+(__mail_common_packages_on_host); mail_common's packages.yml then asks dpkg
+nothing, installs only what that read lacks, and counts what it installed for
+the later roles of the run. Outside site (a playbook of one's own) it asks dpkg
+itself, as before. The conditions are decided by Ansible's Templar.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import yaml
+
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, runs, task, template
+
+PACKAGES = 'roles/mail_common/tasks/packages.yml'
+QUERY = 'Ask dpkg which of the packages are installed'
+INSTALL = 'Install the missing packages'
+COUNT = 'Count the packages just installed as installed, for the later roles of this run'
+SITE_READ = 'Read once which packages each host has installed, for every role of this run'
+
+SKIPPED = {'skipped': True, 'changed': False}
+HOST = {'stdout_lines': ['bind9 installed', 'postfix installed', 'rspamd config-files', 'dovecot-core not-installed']}
+
+
+def facts(**extra):
+    return dict({'mail_common_packages': ['bind9', 'postfix'], 'group_names': ['mail_primaries']}, **extra)
+
+
+def missing(**extra):
+    return template(PACKAGES, INSTALL, '{{ __mail_common_missing }}', **facts(**extra))
+
+
+def test_site_reads_the_packages_of_every_host_it_deploys_to_after_the_checks():
+    with open(os.path.join(ROOT, 'playbooks', 'site.yml')) as handle:
+        first = yaml.safe_load(handle)[0]
+    names = [step.get('name') for step in first['tasks']]
+    assert names.index(SITE_READ) > names.index('Stop every host on any refusal')
+    read = first['tasks'][names.index(SITE_READ)]
+    assert read['register'] == '__mail_common_packages_on_host'
+    assert read['check_mode'] is False and read['changed_when'] is False
+    # every group a later play of site deploys a role to
+    deployed = set()
+    with open(os.path.join(ROOT, 'playbooks', 'site.yml')) as handle:
+        for play in yaml.safe_load(handle)[1:]:
+            if play.get('roles'):
+                deployed.update(play['hosts'].split(':'))
+    assert deployed == set(read['vars']['__site_groups'])
+
+
+def test_within_site_no_role_asks_dpkg_and_a_rerun_installs_nothing():
+    assert not runs(PACKAGES, QUERY, **facts(__mail_common_packages_on_host=HOST))
+    assert missing(__mail_common_packages_on_host=HOST, __mail_common_dpkg=SKIPPED) == []
+    assert not runs(PACKAGES, INSTALL, **facts(__mail_common_packages_on_host=HOST, __mail_common_dpkg=SKIPPED))
+
+
+def test_within_site_what_the_read_lacks_is_installed_and_counted_for_the_later_roles():
+    host = {'stdout_lines': ['bind9 installed', 'postfix config-files']}
+    extra = {'__mail_common_packages_on_host': host, '__mail_common_dpkg': SKIPPED}
+    assert missing(**extra) == ['postfix']
+    assert runs(PACKAGES, INSTALL, **facts(**extra))
+    assert runs(PACKAGES, COUNT, **facts(**extra))
+    counted = template(PACKAGES, COUNT, '{{ __mail_common_packages_on_host.stdout_lines + __mail_common_missing'
+                       ' | map("regex_replace", "$", " installed") }}', **facts(**extra))
+    assert missing(__mail_common_packages_on_host={'stdout_lines': counted}, __mail_common_dpkg=SKIPPED) == []
+    assert not runs(PACKAGES, COUNT, **facts(ansible_check_mode=True, **extra))
+
+
+def test_the_count_step_sets_the_fact_site_registered():
+    step = task(PACKAGES, COUNT)[0]['ansible.builtin.set_fact']
+    assert list(step) == ['__mail_common_packages_on_host']
+
+
+def test_outside_site_or_on_a_host_site_skipped_the_role_asks_dpkg_itself():
+    for before in ({}, {'__mail_common_packages_on_host': SKIPPED}):
+        assert runs(PACKAGES, QUERY, **facts(**before))
+        own = {'stdout_lines': ['bind9 installed', 'postfix deinstall']}
+        assert missing(__mail_common_dpkg=own, **before) == ['postfix']
+        assert not runs(PACKAGES, COUNT, **facts(__mail_common_dpkg=own, **before))
