@@ -72,6 +72,17 @@ options:
           - A command that checks the new content before it replaces the file; V(%s) stands for the temporary file.
           - Run without a shell, only when the content changes.
         type: str
+  known:
+    description:
+      - The lines of a read of the host made earlier in the run (for instance a role's C(stdout_lines)), one per
+        path, as C(path <path> directory <owner> <group> <mode>) or C(path <path> file <owner> <group> <mode>
+        <sha256>) with the mode in octal (C(stat -c '%U %G %a') and C(sha256sum)); other lines are ignored.
+      - When every entry of O(files) is exactly as its line says (an entry's owner and group compared as names),
+        the action plugin returns unchanged on the controller and the host is not called; otherwise, and
+        without O(known), the module runs as usual. A read must not describe a file whose content is secret.
+      - The module itself ignores it.
+    type: list
+    elements: str
 seealso:
   - module: ansible.builtin.copy
   - module: ansible.builtin.template
@@ -188,6 +199,8 @@ def main():
                 mode=dict(type='str'),
                 validate=dict(type='str'),
             ), required_if=[('state', 'file', ('content',))]),
+            # Compared by the action plugin on the controller (plugins/action/file_set.py); unused here.
+            known=dict(type='list', elements='str'),
         ),
         supports_check_mode=True,
         # The contents may be secrets (keys, password hashes): never logged on the host.
