@@ -21,6 +21,20 @@ __metaclass__ = type
 import hashlib
 
 
+# The shell function that prints those lines (POSIX sh, GNU stat and sha256sum), for the roles' reads:
+# lookup('clustered.mail.file_set_read') returns it; a read defines it and calls `describe_paths PATH...`.
+DESCRIBE_PATHS = r"""describe_paths() {
+  for path in "$@"; do
+    if [ -d "$path" ] && [ ! -L "$path" ]; then
+      echo "path $path directory $(stat -c '%U %G %a' "$path")"
+    elif [ -f "$path" ] && [ ! -L "$path" ]; then
+      echo "path $path file $(stat -c '%U %G %a' "$path") $(sha256sum < "$path" | cut -d ' ' -f 1)"
+    fi
+  done
+}
+"""
+
+
 def _as_read(lines):
     found = {}
     for line in lines or []:

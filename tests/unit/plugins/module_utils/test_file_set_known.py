@@ -3,9 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """file_set's `known`: the host is called only when a read made earlier shows some entry not as it must be.
 
-The lines are made here by the same shell the roles' reads run (stat -c '%U %G %a'
-and sha256sum) on real files, so the comparison is checked against what a read
-prints, not against lines written by hand.
+The lines are made here by the shell function the roles' reads run
+(lookup('clustered.mail.file_set_read')) on real files, so the comparison is
+checked against what a read prints, not against lines written by hand.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,21 +17,15 @@ import subprocess
 
 import pytest
 
+from ansible_collections.clustered.mail.plugins.lookup.file_set_read import LookupModule
 from ansible_collections.clustered.mail.plugins.module_utils._file_set import differs
 
-DESCRIBE = r'''
-for path in "$@"; do
-  if [ -d "$path" ] && [ ! -L "$path" ]; then
-    echo "path $path directory $(stat -c '%U %G %a' "$path")"
-  elif [ -f "$path" ] && [ ! -L "$path" ]; then
-    echo "path $path file $(stat -c '%U %G %a' "$path") $(sha256sum < "$path" | cut -d ' ' -f 1)"
-  fi
-done
-'''
 
 
 def read(*paths):
-    out = subprocess.run(['/bin/bash', '-c', DESCRIBE, 'read'] + [str(path) for path in paths],
+    # the function the roles' reads get from lookup('clustered.mail.file_set_read'), under dash as backup_mx runs it
+    describe = LookupModule().run([])[0] + 'describe_paths "$@"\n'
+    out = subprocess.run(['/bin/sh', '-c', describe, 'read'] + [str(path) for path in paths],
                          capture_output=True, text=True, check=True).stdout
     return ['container', 'unit x active enabled'] + out.splitlines()
 
