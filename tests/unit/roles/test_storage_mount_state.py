@@ -22,6 +22,9 @@ import subprocess
 import pytest
 import yaml
 
+from ansible_collections.clustered.mail.plugins.lookup.file_set_read import LookupModule
+from ansible_collections.clustered.mail.plugins.module_utils._file_set import differs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 VARS = os.path.join(ROOT, 'roles', 'storage_mount', 'vars', 'main.yml')
 
@@ -29,7 +32,9 @@ pytestmark = pytest.mark.skipif(not (shutil.which('findmnt') and shutil.which('s
 
 
 def script():
-    return yaml.safe_load(open(VARS))['__storage_mount_state_script']
+    # The one template expression of the script: the describer file_set's known compares with.
+    text = yaml.safe_load(open(VARS))['__storage_mount_state_script']
+    return text.replace("{{ lookup('clustered.mail.file_set_read') }}", LookupModule().run([])[0])
 
 
 def fake_systemctl(tmp_path, active, enabled):
@@ -47,17 +52,18 @@ def fake_systemctl(tmp_path, active, enabled):
     return str(bin_dir)
 
 
-def run(tmp_path, store, source='', active='active', enabled='enabled'):
+def run(tmp_path, store, source='', active='active', enabled='enabled', paths=()):
     env = dict(os.environ, PATH=fake_systemctl(tmp_path, active, enabled) + ':' + os.environ['PATH'])
-    proc = subprocess.run(['/bin/bash', '-c', script(), 'storage_mount', str(store), 'srv-mail.mount', str(source)],
+    proc = subprocess.run(['/bin/bash', '-c', script(), 'storage_mount', str(store), 'srv-mail.mount', str(source)]
+                          + [str(path) for path in paths],
                           capture_output=True, text=True, env=env, timeout=60, check=False)
     return proc
 
 
 def state(proc):
-    """The task's parsing: dict(stdout_lines | map('split', ' ', 1))."""
+    """The task's parsing: dict(stdout_lines | reject('match', 'path ') | map('split', ' ', 1))."""
     assert proc.returncode == 0, proc.stderr
-    return dict(line.split(' ', 1) for line in proc.stdout.splitlines())
+    return dict(line.split(' ', 1) for line in proc.stdout.splitlines() if not line.startswith('path '))
 
 
 def test_nothing_mounted_on_a_bare_directory(tmp_path):
@@ -125,3 +131,16 @@ def test_a_findmnt_error_fails_the_step(tmp_path):
     assert proc.returncode == 4
     assert proc.stdout == ''
     assert 'mountinfo' in proc.stderr
+
+
+def test_the_unit_and_drop_ins_are_described_for_file_set_s_known(tmp_path):
+    unit = tmp_path / 'srv-mail.mount'
+    unit.write_text('[Mount]\n')
+    unit.chmod(0o644)
+    proc = run(tmp_path, tmp_path / 'none', active='inactive', enabled=None, paths=[unit, tmp_path / 'absent.conf'])
+    lines = proc.stdout.splitlines()
+    assert state(proc) == {'fstype': '-', 'unit': 'inactive '}
+    entry = {'path': str(unit), 'content': '[Mount]\n', 'mode': '0644'}
+    assert [line.split()[:3] for line in lines if line.startswith('path ')] == [['path', str(unit), 'file']]
+    assert differs([entry], lines) == []
+    assert differs([dict(entry, content='[Mount]\nWhat=x\n')], lines) == [str(unit)]
