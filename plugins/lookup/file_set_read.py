@@ -15,7 +15,8 @@ short_description: The shell function with which a read describes files for clus
 description:
   - Returns the text of a POSIX shell function, C(describe_paths), that prints one line per path it is given that
     exists as a plain directory or file (not a link), as O(clustered.mail.file_set#module:known) compares them -
-    C(path <path> directory <owner> <group> <mode>) or C(path <path> file <owner> <group> <mode> <sha256>).
+    C(path <path> directory <owner>:<uid> <group>:<gid> <mode>) or C(path <path> file <owner>:<uid> <group>:<gid>
+    <mode> <sha256>).
   - A role's read step puts it at the top of its script and calls C(describe_paths) with the paths of its
     M(clustered.mail.file_set) steps, so one round trip reads them all; the steps then pass the read's lines as
     O(clustered.mail.file_set#module:known). Never describe a file whose content is secret.

@@ -6,10 +6,11 @@
 The roles read a host's state in one step; such a read may also describe
 paths, one line each, as the shell `stat -c '%U %G %a'` and `sha256sum` print them:
 
-    path <path> directory <owner> <group> <mode>
-    path <path> file <owner> <group> <mode> <sha256 of the content>
+    path <path> directory <owner>:<uid> <group>:<gid> <mode>
+    path <path> file <owner>:<uid> <group>:<gid> <mode> <sha256 of the content>
 
-(the mode in octal without a leading zero; a path that does not exist, or is
+(as `stat -c '%U:%u %G:%g %a'` prints them; an entry's owner and group match by
+name or by id; the mode in octal without a leading zero; a path that does not exist, or is
 neither a plain directory nor a plain file, has no line). file_set's action
 plugin calls the host only when some entry is not as such a line says it is.
 """
@@ -26,9 +27,9 @@ import hashlib
 DESCRIBE_PATHS = r"""describe_paths() {
   for path in "$@"; do
     if [ -d "$path" ] && [ ! -L "$path" ]; then
-      echo "path $path directory $(stat -c '%U %G %a' "$path")"
+      echo "path $path directory $(stat -c '%U:%u %G:%g %a' "$path")"
     elif [ -f "$path" ] && [ ! -L "$path" ]; then
-      echo "path $path file $(stat -c '%U %G %a' "$path") $(sha256sum < "$path" | cut -d ' ' -f 1)"
+      echo "path $path file $(stat -c '%U:%u %G:%g %a' "$path") $(sha256sum < "$path" | cut -d ' ' -f 1)"
     fi
   done
 }
@@ -67,7 +68,7 @@ def differs(entries, lines):
                         and hashlib.sha256(content.encode('utf-8', 'surrogateescape')).hexdigest() == have[4])
         for index, key in ((1, 'owner'), (2, 'group')):
             if expected and entry.get(key) is not None:
-                expected = str(entry[key]) == have[index]
+                expected = str(entry[key]) in have[index].rsplit(':', 1)
         if expected and entry.get('mode') is not None:
             expected = _mode(entry['mode']) is not None and _mode(entry['mode']) == _mode(have[3])
         if not expected:

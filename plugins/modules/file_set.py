@@ -75,9 +75,10 @@ options:
   known:
     description:
       - The lines of a read of the host made earlier in the run (for instance a role's C(stdout_lines)), one per
-        path, as C(path <path> directory <owner> <group> <mode>) or C(path <path> file <owner> <group> <mode>
-        <sha256>) with the mode in octal (C(stat -c '%U %G %a') and C(sha256sum)); other lines are ignored.
-      - When every entry of O(files) is exactly as its line says (an entry's owner and group compared as names),
+        path, as C(path <path> directory <owner>:<uid> <group>:<gid> <mode>) or C(path <path> file <owner>:<uid>
+        <group>:<gid> <mode> <sha256>) with the mode in octal (C(stat -c '%U:%u %G:%g %a') and C(sha256sum), as
+        the function of the P(clustered.mail.file_set_read#lookup) lookup prints them); other lines are ignored.
+      - When every entry of O(files) is exactly as its line says (an entry's owner and group by name or by id),
         the action plugin returns unchanged on the controller and the host is not called; otherwise, and
         without O(known), the module runs as usual. A read must not describe a file whose content is secret.
       - The module itself ignores it.

@@ -53,6 +53,13 @@ def test_a_set_as_read_calls_nothing(made):
     assert differs(made, read(*[entry['path'] for entry in made])) == []
 
 
+def test_owner_and_group_match_by_name_or_by_id(made):
+    lines = read(*[entry['path'] for entry in made])
+    by_id = [dict(entry, owner=str(os.getuid()), group=str(os.getgid())) for entry in made]
+    assert differs(by_id, lines) == []
+    assert differs([dict(made[0], owner=str(os.getuid() + 1))], lines) == [made[0]['path']]
+
+
 def test_owner_group_and_mode_may_be_left_out(made):
     bare = [{'path': entry['path'], 'state': entry.get('state', 'file'), 'content': entry.get('content')} for entry in made]
     assert differs(bare, read(*[entry['path'] for entry in made])) == []
@@ -69,7 +76,7 @@ def test_each_difference_calls_the_host(made, change, tmp_path):
     elif change == 'owner':
         made[1]['owner'] = 'root' if USER != 'root' else 'nobody'
     elif change == 'group':
-        made[1]['group'] = '0'
+        made[1]['group'] = str(os.getgid() + 1)
     elif change == 'missing':
         os.unlink(conf)
     elif change == 'link':
