@@ -115,3 +115,20 @@ def make_entries(files):
             with open(entry['path'], 'w') as handle:
                 handle.write(entry['content'])
         os.chmod(entry['path'], int(entry['mode'], 8))
+
+
+def change_by_hand(path, change):
+    """Make an installed file unlike what its role wrote, as an operator's edit would: 'content' (a line
+    appended), 'mode' (0600), 'missing' (removed) or 'link' (replaced by a symlink to a copy)."""
+    if change == 'content':
+        with open(path, 'a') as handle:
+            handle.write('# edited by hand\n')
+    elif change == 'mode':
+        os.chmod(path, 0o600)
+    elif change == 'missing':
+        os.unlink(path)
+    elif change == 'link':
+        os.rename(path, path + '.real')
+        os.symlink(path + '.real', path)
+    else:
+        raise ValueError(change)

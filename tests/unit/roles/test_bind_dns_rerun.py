@@ -19,7 +19,7 @@ import os
 
 import pytest
 
-from ansible_collections.clustered.mail.tests.unit.roles.task_files import make_entries, run_script, runs, systemctl, task, template
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import change_by_hand, make_entries, run_script, runs, systemctl, task, template
 
 ZONES = 'roles/bind_dns/tasks/zones.yml'
 SERVICE = 'roles/bind_dns/tasks/service.yml'
@@ -183,16 +183,10 @@ def test_health_files_as_they_must_be_are_not_written_again(tmp_path):
 def test_a_health_file_unlike_the_role_s_is_written(tmp_path, change):
     lib, files = health_files(tmp_path)
     make_entries(files)
-    module = files[2]['path']
-    if change == 'content':
-        with open(module, 'a') as handle:
-            handle.write('# edited\n')
-    elif change == 'mode':
-        os.chmod(module, 0o600)
-    elif change == 'missing':
-        os.unlink(files[3]['path'])
-    else:
+    if change == 'state directory':
         os.chmod(files[0]['path'], 0o700)
+    else:
+        change_by_hand(files[3 if change == 'missing' else 2]['path'], change)
     lines = health_read(tmp_path, lib, files)
     assert runs(HEALTH, INSTALL, **facts(lines, __bind_dns_health_files=files))
 

@@ -21,7 +21,8 @@ import os
 
 import pytest
 
-from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, make_entries, run_script, runs, systemctl, task, template
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import (ROOT, change_by_hand, make_entries, run_script, runs, systemctl, task,
+                                                                         template)
 
 FIREWALL = 'roles/mail_filter_redis/tasks/firewall.yml'
 REDIS = 'roles/mail_filter_redis/tasks/redis.yml'
@@ -109,14 +110,7 @@ def test_a_converged_redis_host_skips_every_step_the_read_answers(tmp_path, conv
 
 @pytest.mark.parametrize('change', ['content', 'mode', 'missing'])
 def test_a_firewall_file_unlike_the_role_s_is_written(tmp_path, converged, change):
-    rules = converged['firewall'][1]['path']
-    if change == 'content':
-        with open(rules, 'a') as handle:
-            handle.write('# edited by hand\n')
-    elif change == 'mode':
-        os.chmod(rules, 0o600)
-    else:
-        os.unlink(rules)
+    change_by_hand(converged['firewall'][1]['path'], change)
     facts = redis_facts(converged, redis_read(tmp_path, converged))
     assert runs(FIREWALL, WRITE_FIREWALL, **facts)
     assert not runs(REDIS, DROPIN, **facts)

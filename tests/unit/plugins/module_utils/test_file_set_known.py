@@ -19,6 +19,7 @@ import pytest
 
 from ansible_collections.clustered.mail.plugins.lookup.file_set_read import LookupModule
 from ansible_collections.clustered.mail.plugins.module_utils._file_set import differs
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import change_by_hand
 
 
 
@@ -68,20 +69,12 @@ def test_owner_group_and_mode_may_be_left_out(made):
 @pytest.mark.parametrize('change', ['content', 'mode', 'owner', 'group', 'missing', 'link', 'kind', 'not octal'])
 def test_each_difference_calls_the_host(made, change, tmp_path):
     conf = made[1]['path']
-    if change == 'content':
-        with open(conf, 'a') as handle:
-            handle.write('# by hand\n')
-    elif change == 'mode':
-        os.chmod(conf, 0o644)
+    if change in ('content', 'mode', 'missing', 'link'):
+        change_by_hand(conf, change)
     elif change == 'owner':
         made[1]['owner'] = 'root' if USER != 'root' else 'nobody'
     elif change == 'group':
         made[1]['group'] = str(os.getgid() + 1)
-    elif change == 'missing':
-        os.unlink(conf)
-    elif change == 'link':
-        os.rename(conf, conf + '.real')
-        os.symlink(conf + '.real', conf)
     elif change == 'kind':
         made[1]['state'] = 'directory'
     else:
