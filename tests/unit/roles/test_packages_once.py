@@ -27,7 +27,7 @@ COUNT = 'Count the packages just installed as installed, for the later roles of 
 SITE_READ = 'Read once which packages each host has installed, for every role of this run'
 
 SKIPPED = {'skipped': True, 'changed': False}
-HOST = {'stdout_lines': ['bind9 installed', 'postfix installed', 'rspamd config-files', 'dovecot-core not-installed']}
+HOST = {'stdout': 'bind9 installed\npostfix installed\nrspamd config-files\ndovecot-core not-installed'}
 
 
 def facts(**extra):
@@ -62,14 +62,16 @@ def test_within_site_no_role_asks_dpkg_and_a_rerun_installs_nothing():
 
 
 def test_within_site_what_the_read_lacks_is_installed_and_counted_for_the_later_roles():
-    host = {'stdout_lines': ['bind9 installed', 'postfix config-files']}
+    host = {'stdout': 'bind9 installed\npostfix config-files'}
     extra = {'__mail_common_packages_on_host': host, '__mail_common_dpkg': SKIPPED}
     assert missing(**extra) == ['postfix']
     assert runs(PACKAGES, INSTALL, **facts(**extra))
     assert runs(PACKAGES, COUNT, **facts(**extra))
-    counted = template(PACKAGES, COUNT, '{{ __mail_common_packages_on_host.stdout_lines + __mail_common_missing'
-                       ' | map("regex_replace", "$", " installed") }}', **facts(**extra))
-    assert missing(__mail_common_packages_on_host={'stdout_lines': counted}, __mail_common_dpkg=SKIPPED) == []
+    # the count step's own value, as Ansible renders it
+    counted = template(PACKAGES, COUNT, task(PACKAGES, COUNT)[0]['ansible.builtin.set_fact']
+                       ['__mail_common_packages_on_host']['stdout'], **facts(**extra))
+    assert counted.splitlines() == ['bind9 installed', 'postfix config-files', 'postfix installed']
+    assert missing(__mail_common_packages_on_host={'stdout': counted}, __mail_common_dpkg=SKIPPED) == []
     assert not runs(PACKAGES, COUNT, **facts(ansible_check_mode=True, **extra))
 
 
@@ -78,9 +80,17 @@ def test_the_count_step_sets_the_fact_site_registered():
     assert list(step) == ['__mail_common_packages_on_host']
 
 
+def test_a_package_counts_as_installed_only_by_its_whole_line():
+    # a name that is the start of another package's, or a status that only begins with "installed"
+    host = {'stdout': 'postfix-pcre installed\nbind9 installed-not\nxbind9 installed'}
+    assert missing(__mail_common_packages_on_host=host, __mail_common_dpkg=SKIPPED) == ['bind9', 'postfix']
+    assert missing(__mail_common_packages_on_host={'stdout': 'postfix installed\nbind9 installed'},
+                   __mail_common_dpkg=SKIPPED) == []
+
+
 def test_outside_site_or_on_a_host_site_skipped_the_role_asks_dpkg_itself():
     for before in ({}, {'__mail_common_packages_on_host': SKIPPED}):
         assert runs(PACKAGES, QUERY, **facts(**before))
-        own = {'stdout_lines': ['bind9 installed', 'postfix deinstall']}
+        own = {'stdout': 'bind9 installed\npostfix deinstall'}
         assert missing(__mail_common_dpkg=own, **before) == ['postfix']
         assert not runs(PACKAGES, COUNT, **facts(__mail_common_dpkg=own, **before))
