@@ -6,7 +6,7 @@
 One step reads the units and tries the ports and sockets (a round trip less per
 role on every run). Here it runs under bash with a fake systemctl on PATH, a
 listening and a closed TCP port and a UNIX socket: what it prints is what the
-role's two fail steps report.
+role's fail step reports, which the last tests render as Ansible does.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,9 +21,11 @@ import subprocess
 import yaml
 
 from ansible_collections.clustered.mail.tests.unit.plugins.fake_servers import closed_port
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import runs, template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TASKS = os.path.join(ROOT, 'roles', 'service_check', 'tasks', 'main.yml')
+FAIL = 'Fail on a unit that is not active, or a port or socket that does not answer'
 
 
 def script():
@@ -101,3 +103,37 @@ def test_a_unit_starting_past_the_timeout_is_reported_as_it_is(tmp_path):
 def test_check_mode_reads_the_units_only(tmp_path):
     out = run(tmp_path, {'postfix.service': ['inactive']}, 'units', ['127.0.0.1 %d' % closed_port()], timeout=1)
     assert out == ['unit postfix.service inactive']
+
+
+def problems(stdout_lines, rc=0, check_mode=False):
+    facts = {'__service_check': {'stdout_lines': stdout_lines, 'rc': rc, 'stderr': 'bash: oops'},
+             'ansible_check_mode': check_mode, 'inventory_hostname': 'mail1', 'service_check_timeout': 30}
+    return runs('roles/service_check/tasks/main.yml', FAIL, **facts), template(
+        'roles/service_check/tasks/main.yml', FAIL, '{{ __service_check_problems }}', **facts)
+
+
+def test_the_fail_step_names_every_dead_unit_and_every_silent_endpoint_at_once():
+    fails, found = problems(['unit named.service failed', 'unit redis.service activating',
+                             'endpoint 127.0.0.1:53', 'endpoint /run/x.sock'])
+    assert fails
+    assert found == ['named.service on mail1 is failed right after the run started it; see `journalctl -u named.service`'
+                     ' on that host',
+                     'redis.service on mail1 is activating right after the run started it; see `journalctl -u'
+                     ' redis.service` on that host',
+                     'nothing answers on 127.0.0.1:53, /run/x.sock on mail1 after 30 s; see the journal of the unit'
+                     ' that should listen there']
+
+
+def test_the_fail_step_passes_when_the_script_printed_nothing():
+    assert problems([]) == (False, [])
+
+
+def test_the_fail_step_reports_the_script_failing_itself():
+    assert problems([], rc=2) == (True, ['the service check itself failed on mail1: bash: oops'])
+
+
+def test_in_check_mode_a_unit_not_yet_started_is_no_failure_but_a_failed_one_is():
+    assert problems(['unit postfix.service inactive', 'unit dovecot.service unknown'], check_mode=True) == (False, [])
+    fails, found = problems(['unit postfix.service failed'], check_mode=True)
+    assert fails and found[0].startswith('postfix.service on mail1 is failed')
+    assert problems(['unit postfix.service inactive'])[0]
