@@ -31,7 +31,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import json
+import os
 import re
+import stat
+import tempfile
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -52,7 +56,20 @@ STATES = ('present', 'publish', 'switch', 'retire')
 
 
 class DkimError(Exception):
-    """A problem a person must fix; the message says what and how."""
+    """A problem a person must fix; the message says what and how (changed: whether files were written before it)."""
+
+    def __init__(self, message, changed=False):
+        super(DkimError, self).__init__(message)
+        self.changed = changed
+
+
+# The options of clustered.mail.dkim_keys, for its module and its action plugin (which runs keep() on the controller).
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    domains=dict(type='list', elements='str', required=True),
+    selector=dict(type='str'),
+    state=dict(type='str', choices=list(STATES), default='present'),
+)
 
 
 def selector_error(selector, variable='selector'):
@@ -233,3 +250,139 @@ def _adopt(selector, keys_on_disk):
     if chosen is None:
         raise DkimError('the domain has no key yet and no selector was given (mail_cluster_dkim_selector)')
     return {'signing': chosen, 'published': [chosen], 'retired': []}
+
+
+def _read(path):
+    with open(path, 'rb') as handle:
+        return handle.read()
+
+
+def _write_private(path, data):
+    """Write a file readable by its owner only, atomically: it never exists with a wider mode."""
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=os.path.dirname(path))
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+class _Domain(object):
+    """One domain's directory: what is there, and what the run will make of it."""
+
+    def __init__(self, base, domain):
+        self.domain = domain
+        self.dir = os.path.join(base, domain)
+        self.state_path = os.path.join(self.dir, STATE_FILE)
+        self.state = None
+        self.keys = set()
+        if os.path.isdir(self.dir):
+            self.keys = set(name[:-len(KEY_SUFFIX)] for name in os.listdir(self.dir)
+                            if name.endswith(KEY_SUFFIX) and not name.startswith('.')
+                            and selector_error(name[:-len(KEY_SUFFIX)]) is None)
+            if os.path.exists(self.state_path):
+                try:
+                    self.state = json.loads(_read(self.state_path).decode('utf-8'))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise DkimError('%s is not JSON (%s); fix it or remove it' % (self.state_path, exc))
+                problem = state_error(self.state)
+                if problem:
+                    raise DkimError('%s %s; fix it or remove it' % (self.state_path, problem))
+
+    def key_path(self, selector):
+        return os.path.join(self.dir, selector + KEY_SUFFIX)
+
+
+def keep(base, domains, selector, op, check_mode):
+    """What clustered.mail.dkim_keys does under ``base`` (its options; check_mode writes nothing).
+
+    Returns {changed, key_files, records, state}; raises DkimError (with ``changed``) on a problem. Every
+    domain is planned before anything is written: a problem in one domain changes no domain."""
+    domains = [d.lower().rstrip('.') for d in domains]
+    errors = [e for e in (domain_error(d) for d in domains) if e]
+    if len(set(domains)) != len(domains):
+        errors.append('domains: %s listed more than once' % sorted(d for d in set(domains) if domains.count(d) > 1))
+    if selector is not None and selector_error(selector):
+        errors.append(selector_error(selector))
+    if op == 'publish' and selector is None:
+        errors.append('state=publish needs selector, the new selector to publish')
+    if errors:
+        raise DkimError('; '.join(errors))
+
+    plans = []
+    for domain in domains:
+        try:
+            current = _Domain(base, domain)
+            new, generate = plan(current.state, op, selector, current.keys)
+            publics = {}
+            for sel in new['published']:
+                if sel not in generate:
+                    try:
+                        publics[sel] = public_key_b64(_read(current.key_path(sel)))
+                    except (IOError, OSError) as exc:
+                        raise DkimError('cannot read %s: %s' % (current.key_path(sel), exc))
+                    except DkimError as exc:
+                        raise DkimError('%s is %s; replace it with an RSA key (2048 bits) in PEM'
+                                        % (current.key_path(sel), exc))
+        except DkimError as exc:
+            errors.append('%s: %s' % (domain, exc))
+            continue
+        plans.append((current, new, generate, publics))
+    if errors:
+        raise DkimError('; '.join(errors))
+
+    changed = False
+    keys, records, states = [], [], {}
+    try:
+        for current, new, generate, publics in plans:
+            state_text = (json.dumps(new, indent=2, sort_keys=True) + '\n').encode('utf-8')
+            if not os.path.isdir(base):
+                changed = True
+                if not check_mode:
+                    os.makedirs(base)
+                    os.chmod(base, 0o700)
+            if not os.path.isdir(current.dir):
+                changed = True
+                if not check_mode:
+                    os.makedirs(current.dir)
+                    os.chmod(current.dir, 0o700)
+            elif _mode(current.dir) != 0o700:
+                changed = True
+                if not check_mode:
+                    os.chmod(current.dir, 0o700)
+            for sel in generate:
+                changed = True
+                if not check_mode:
+                    pem = generate_private_key_pem()
+                    _write_private(current.key_path(sel), pem)
+                    publics[sel] = public_key_b64(pem)
+            for sel in new['published']:
+                path = current.key_path(sel)
+                if sel not in generate and _mode(path) != 0o600:
+                    # A key the user supplied is kept, but not readable by others.
+                    changed = True
+                    if not check_mode:
+                        os.chmod(path, 0o600)
+            if current.state is None or not os.path.exists(current.state_path) or _read(current.state_path) != state_text:
+                changed = True
+                if not check_mode:
+                    _write_private(current.state_path, state_text)
+            states[current.domain] = new
+            for sel in new['published']:
+                keys.append({'domain': current.domain, 'selector': sel, 'private_key': current.key_path(sel),
+                             'signing': sel == new['signing']})
+                if sel in publics:
+                    records.append({'domain': current.domain, 'selector': sel,
+                                    'name': record_name(sel, current.domain),
+                                    'value': txt_value(publics[sel])})
+    except (IOError, OSError) as exc:
+        raise DkimError('cannot write the DKIM keys under %s: %s' % (base, exc), changed=changed)
+    return {'changed': changed, 'key_files': keys, 'records': records, 'state': states}

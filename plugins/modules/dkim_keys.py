@@ -143,14 +143,9 @@ state:
   sample: {example.com: {signing: mail, published: [mail], retired: []}}
 """
 
-import json
-import os
-import stat
-import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.clustered.mail.plugins.module_utils import _dkim
 
@@ -161,151 +156,18 @@ except ImportError:
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
 
 
-def _read(path):
-    with open(path, 'rb') as handle:
-        return handle.read()
-
-
-def _write_private(path, data):
-    """Write a file readable by its owner only, atomically: it never exists with a wider mode."""
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _mode(path):
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-class _Domain(object):
-    """One domain's directory: what is there, and what the run will make of it."""
-
-    def __init__(self, module, base, domain):
-        self.module, self.domain = module, domain
-        self.dir = os.path.join(base, domain)
-        self.state_path = os.path.join(self.dir, _dkim.STATE_FILE)
-        self.state = None
-        self.keys = set()
-        if os.path.isdir(self.dir):
-            self.keys = set(name[:-len(_dkim.KEY_SUFFIX)] for name in os.listdir(self.dir)
-                            if name.endswith(_dkim.KEY_SUFFIX) and not name.startswith('.')
-                            and _dkim.selector_error(name[:-len(_dkim.KEY_SUFFIX)]) is None)
-            if os.path.exists(self.state_path):
-                try:
-                    self.state = json.loads(_read(self.state_path).decode('utf-8'))
-                except (ValueError, UnicodeDecodeError) as exc:
-                    raise _dkim.DkimError('%s is not JSON (%s); fix it or remove it' % (self.state_path, exc))
-                problem = _dkim.state_error(self.state)
-                if problem:
-                    raise _dkim.DkimError('%s %s; fix it or remove it' % (self.state_path, problem))
-
-    def key_path(self, selector):
-        return os.path.join(self.dir, selector + _dkim.KEY_SUFFIX)
-
-
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            domains=dict(type='list', elements='str', required=True),
-            selector=dict(type='str'),
-            state=dict(type='str', choices=list(_dkim.STATES), default='present'),
-        ),
-        supports_check_mode=True,
-    )
+    # On the controller (delegate_to=localhost) the action plugin of the same name runs _dkim.keep in its own
+    # process; this module runs where the task is sent anywhere else.
+    module = AnsibleModule(argument_spec=_dkim.ARGUMENT_SPEC, supports_check_mode=True)
     if CRYPTOGRAPHY_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    base, op, selector = module.params['path'], module.params['state'], module.params['selector']
-    domains = [d.lower().rstrip('.') for d in module.params['domains']]
-
-    errors = [e for e in (_dkim.domain_error(d) for d in domains) if e]
-    if len(set(domains)) != len(domains):
-        errors.append('domains: %s listed more than once' % sorted(d for d in set(domains) if domains.count(d) > 1))
-    if selector is not None and _dkim.selector_error(selector):
-        errors.append(_dkim.selector_error(selector))
-    if op == 'publish' and selector is None:
-        errors.append('state=publish needs selector, the new selector to publish')
-    if errors:
-        module.fail_json(msg='; '.join(errors))
-
-    # Plan every domain before writing anything: a problem in one domain changes no domain.
-    plans = []
-    for domain in domains:
-        try:
-            current = _Domain(module, base, domain)
-            new, generate = _dkim.plan(current.state, op, selector, current.keys)
-            publics = {}
-            for sel in new['published']:
-                if sel not in generate:
-                    try:
-                        publics[sel] = _dkim.public_key_b64(_read(current.key_path(sel)))
-                    except (IOError, OSError) as exc:
-                        raise _dkim.DkimError('cannot read %s: %s' % (current.key_path(sel), to_native(exc)))
-                    except _dkim.DkimError as exc:
-                        raise _dkim.DkimError('%s is %s; replace it with an RSA key (2048 bits) in PEM'
-                                              % (current.key_path(sel), exc))
-        except _dkim.DkimError as exc:
-            errors.append('%s: %s' % (domain, exc))
-            continue
-        plans.append((current, new, generate, publics))
-    if errors:
-        module.fail_json(msg='; '.join(errors))
-
-    changed = False
-    keys, records, states = [], [], {}
     try:
-        for current, new, generate, publics in plans:
-            state_text = (json.dumps(new, indent=2, sort_keys=True) + '\n').encode('utf-8')
-            if not os.path.isdir(base):
-                changed = True
-                if not module.check_mode:
-                    os.makedirs(base)
-                    os.chmod(base, 0o700)
-            if not os.path.isdir(current.dir):
-                changed = True
-                if not module.check_mode:
-                    os.makedirs(current.dir)
-                    os.chmod(current.dir, 0o700)
-            elif _mode(current.dir) != 0o700:
-                changed = True
-                if not module.check_mode:
-                    os.chmod(current.dir, 0o700)
-            for sel in generate:
-                changed = True
-                if not module.check_mode:
-                    pem = _dkim.generate_private_key_pem()
-                    _write_private(current.key_path(sel), pem)
-                    publics[sel] = _dkim.public_key_b64(pem)
-            for sel in new['published']:
-                path = current.key_path(sel)
-                if sel not in generate and _mode(path) != 0o600:
-                    # A key the user supplied is kept, but not readable by others.
-                    changed = True
-                    if not module.check_mode:
-                        os.chmod(path, 0o600)
-            if current.state is None or not os.path.exists(current.state_path) or _read(current.state_path) != state_text:
-                changed = True
-                if not module.check_mode:
-                    _write_private(current.state_path, state_text)
-            states[current.domain] = new
-            for sel in new['published']:
-                keys.append({'domain': current.domain, 'selector': sel, 'private_key': current.key_path(sel),
-                             'signing': sel == new['signing']})
-                if sel in publics:
-                    records.append({'domain': current.domain, 'selector': sel,
-                                    'name': _dkim.record_name(sel, current.domain),
-                                    'value': _dkim.txt_value(publics[sel])})
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot write the DKIM keys under %s: %s' % (base, to_native(exc)), changed=changed)
-
-    module.exit_json(changed=changed, key_files=keys, records=records, state=states)
+        result = _dkim.keep(module.params['path'], module.params['domains'], module.params['selector'],
+                            module.params['state'], module.check_mode)
+    except _dkim.DkimError as exc:
+        module.fail_json(msg=str(exc), changed=exc.changed)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

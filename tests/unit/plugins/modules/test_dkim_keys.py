@@ -124,3 +124,60 @@ def test_bad_input_is_refused_with_the_fix(tmp_path, monkeypatch, args, message)
     result = run(monkeypatch, tmp_path, **args)
     assert result['failed'] and message in result['msg']
     assert os.listdir(str(tmp_path)) == []
+
+
+def action(base, transport='local', check_mode=False, **args):
+    """dkim_keys' action plugin on a fake task over a connection of this transport: its result, and the
+    module calls it made (none on the controller, where it runs the same code in its own process)."""
+    from unittest import mock
+
+    from ansible.playbook.play_context import PlayContext
+    from ansible_collections.clustered.mail.plugins.action.dkim_keys import ActionModule
+
+    args = dict({'path': str(base), 'domains': ['example.com', 'example.org'], 'selector': 'mail'}, **args)
+    task = mock.MagicMock(args=args, async_val=0, check_mode=check_mode, diff=False)
+    connection = mock.MagicMock(transport=transport)
+    connection._shell.tmpdir = None
+    context = PlayContext()
+    context.check_mode = check_mode
+    plugin = ActionModule(task, connection, context, loader=None, templar=None, shared_loader_obj=None)
+    calls = []
+
+    def execute(module_name=None, module_args=None, task_vars=None):
+        calls.append((module_name, module_args))
+        return {'changed': False, 'from': 'module'}
+
+    plugin._execute_module = execute
+    return json.loads(json.dumps(plugin.run(task_vars={}))), calls
+
+
+def test_on_the_controller_the_action_does_what_the_module_does_without_calling_it(tmp_path, monkeypatch):
+    preview, calls = action(tmp_path / 'a', check_mode=True)
+    assert calls == [] and preview['changed'] is True and not os.path.exists(str(tmp_path / 'a'))
+    first, calls = action(tmp_path / 'a')
+    assert calls == [] and first['changed'] is True and not first.get('failed')
+    assert [key['selector'] for key in first['key_files']] == ['mail', 'mail']
+    assert mode(first['key_files'][0]['private_key']) == '0600'
+    again, calls = action(tmp_path / 'a')
+    assert calls == [] and again['changed'] is False
+    # the module, run on the same directory, returns the same keys and records
+    module = run(monkeypatch, tmp_path / 'a', selector='mail')
+    for key in ('key_files', 'records', 'state', 'changed'):
+        assert again[key] == module[key]
+    assert [record['domain'] for record in again['records']] == ['example.com', 'example.org']
+
+
+def test_on_the_controller_bad_input_fails_as_the_module_does(tmp_path):
+    result, calls = action(tmp_path, state='publish', selector=None)
+    assert calls == [] and result['failed'] and 'state=publish needs selector' in result['msg']
+    # the module's argument spec, as Ansible reports it for a module (the task fails with this message)
+    from ansible.errors import AnsibleActionFail
+    with pytest.raises(AnsibleActionFail, match='value of state must be one of: present, publish, switch, retire'):
+        action(tmp_path, state='sideways')
+
+
+def test_anywhere_else_the_action_sends_the_module(tmp_path):
+    result, calls = action(tmp_path, transport='ssh')
+    assert calls == [('clustered.mail.dkim_keys', {'path': str(tmp_path), 'domains': ['example.com', 'example.org'],
+                                                   'selector': 'mail'})]
+    assert result['from'] == 'module' and not os.path.exists(str(tmp_path / 'example.com'))
