@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
+import json
 import os
 import pwd
 import re
@@ -48,8 +50,9 @@ def ansible_playbook():
     return found if os.path.exists(found) else shutil.which('ansible-playbook')
 
 
-def run(tmp_path, name='daemon', uid=1, gid=1, home='/usr/sbin', times=1):
-    """{task name: [status per run of it]} of a --check run that imports vmail_user `times` times."""
+def run(tmp_path, name='daemon', uid=1, gid=1, home='/usr/sbin', times=1, site_read=None):
+    """{task name: [status per run of it]} of a --check run that imports vmail_user `times` times
+    (with `site_read`: the stdout of site.yml's first-play read of the host, as site registers it)."""
     playbook = tmp_path / 'vmail.yml'
     playbook.write_text('- hosts: localhost\n'
                         '  connection: local\n'
@@ -67,6 +70,8 @@ def run(tmp_path, name='daemon', uid=1, gid=1, home='/usr/sbin', times=1):
     extra = ['-e', '__mail_common_vmail_user=%s' % name, '-e', 'mail_common_vmail_uid=%d' % uid,
              '-e', 'mail_common_vmail_gid=%d' % gid, '-e', 'mail_common_vmail_home=%s' % home,
              '-e', 'ansible_python_interpreter=%s' % sys.executable]
+    if site_read is not None:
+        extra += ['-e', json.dumps({'__mail_common_site_read': {'stdout': site_read, 'rc': 0}})]
     result = subprocess.run([ansible_playbook(), '-i', 'localhost,', str(playbook), '--check'] + extra,
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -128,3 +133,31 @@ def test_the_second_import_in_a_run_reads_nothing(tmp_path):
     got = run(tmp_path, home='/srv/mail', times=2)
     assert got[READ] == ['ok', 'skipping']
     assert got[USER] == ['changed', 'skipping']
+
+
+def site_read(name):
+    """What site.yml's first play reads of this machine for the account `name` (its first two lines), then packages."""
+    def entry(getter, fields):
+        try:
+            return ':'.join(str(field) for field in fields(getter(name)))
+        except KeyError:
+            return ''
+    group = entry(grp.getgrnam, lambda g: [g.gr_name, g.gr_passwd, g.gr_gid, ','.join(g.gr_mem)])
+    passwd = entry(pwd.getpwnam, lambda p: [p.pw_name, p.pw_passwd, p.pw_uid, p.pw_gid, p.pw_gecos, p.pw_dir,
+                                            p.pw_shell])
+    return '%s\n%s\npostfix installed\nbind9 installed' % (group, passwd)
+
+
+def test_within_site_the_first_plays_read_answers_and_nothing_is_read_again(tmp_path):
+    got = run(tmp_path, site_read=site_read('daemon'))
+    assert got[READ] == ['skipping']
+    assert got[GROUP] == ['skipping'] and got[USER] == ['skipping']
+    got = run(tmp_path, home='/srv/mail', site_read=site_read('daemon'))
+    assert got[READ] == ['skipping'] and got[GROUP] == ['skipping'] and got[USER] == ['changed']
+
+
+def test_within_site_an_account_the_read_did_not_find_would_be_created(tmp_path):
+    got = run(tmp_path, name='clustered-mail-no-such-user', uid=4242, gid=4242, home='/srv/mail',
+              site_read=site_read('clustered-mail-no-such-user'))
+    assert got[READ] == ['skipping']
+    assert got[GROUP] == ['changed'] and got[USER] == ['changed']
