@@ -1,0 +1,50 @@
+# Copyright (c) clustered.mail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""clustered.mail.host_read: a read of the host, sent as one shell command instead of as a Python module.
+
+The arguments are quoted for the shell and run over the task's connection (with
+its become), as ansible.builtin.raw sends a command; over SSH no terminal is
+requested, so standard output and standard error stay apart as they do for
+ansible.builtin.command, whose results (rc, stdout, stderr and their lines, the
+last newline stripped) this returns.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shlex
+
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = dict(argv=dict(type='list', elements='str', required=True))
+
+
+def shell_command(argv):
+    """The one shell command line that runs argv as it is (no splitting, globbing or expansion)."""
+    return ' '.join(shlex.quote(arg) for arg in argv)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        argv = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]['argv']
+        if not argv:
+            result.update(failed=True, msg='argv is empty: give the command and its arguments')
+            return result
+        # ssh's -tt (its default for commands like this one) would merge standard error into standard output and
+        # end every line with \r\n; a read needs neither. The connection object is this task's own.
+        if self._connection.has_option('use_tty'):
+            self._connection.set_option('use_tty', False)
+        ran = self._low_level_execute_command(shell_command(argv), sudoable=True)
+        out, err = ran.get('stdout', '').rstrip('\r\n'), ran.get('stderr', '').rstrip('\r\n')
+        result.update(changed=False, rc=ran.get('rc'), stdout=out, stderr=err, stdout_lines=out.splitlines(),
+                      stderr_lines=err.splitlines())
+        if ran.get('rc') != 0:
+            result.update(failed=True, msg='non-zero return code')
+        return result
