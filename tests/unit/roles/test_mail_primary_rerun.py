@@ -29,7 +29,7 @@ CHANGED, UNCHANGED = {'changed': True}, {'changed': False}
 
 
 def described():
-    return task('roles/mail_primary/tasks/read.yml', READ)[0]['ansible.builtin.command']['argv'][8:]
+    return task('roles/mail_primary/tasks/read.yml', READ)[0]['clustered.mail.host_read']['argv'][8:]
 
 
 def file_set_steps():

@@ -48,7 +48,7 @@ def test_site_reads_the_packages_of_every_host_it_deploys_to_after_the_checks():
     assert read['register'] == '__mail_common_site_read'
     # the mail user it reads is mail_common's
     with open(os.path.join(ROOT, 'roles', 'mail_common', 'vars', 'main.yml')) as handle:
-        assert read['ansible.builtin.command']['argv'][-1] == yaml.safe_load(handle)['__mail_common_vmail_user']
+        assert read['clustered.mail.host_read']['argv'][-1] == yaml.safe_load(handle)['__mail_common_vmail_user']
     assert read['check_mode'] is False and read['changed_when'] is False
     # every group a later play of site deploys a role to
     deployed = set()
@@ -103,7 +103,7 @@ def test_outside_site_or_on_a_host_site_skipped_the_role_asks_dpkg_itself():
 def test_the_site_read_prints_the_accounts_two_lines_then_the_packages():
     with open(os.path.join(ROOT, 'playbooks', 'site.yml')) as handle:
         first = yaml.safe_load(handle)[0]
-    argv = [step for step in first['tasks'] if step.get('name') == SITE_READ][0]['ansible.builtin.command']['argv']
+    argv = [step for step in first['tasks'] if step.get('name') == SITE_READ][0]['clustered.mail.host_read']['argv']
     lines = subprocess.run(argv[:-1] + ['root'], capture_output=True, text=True, check=True).stdout.splitlines()
     assert lines[0].startswith('root:x:0:') and lines[1].startswith('root:x:0:0:')
     assert 'bash installed' in lines[2:]
