@@ -16,6 +16,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.clustered.mail.plugins.module_utils._file_set import differs
+
 
 def systemd_dropins(units, name, content, unit_dir='/etc/systemd/system', mode='0644'):
     """For each unit, its drop-in directory (root, 0755) and then the drop-in file ``name`` holding ``content``."""
@@ -79,10 +81,17 @@ def postfix_master_cf(text, blocks):
     return text
 
 
+def file_set_differs(entries, known):
+    """The paths of the file_set ``entries`` that the read ``known`` does not show as they must be: those
+    clustered.mail.file_set given the same ``known`` would call the host for."""
+    return differs(list(entries), list(known))
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'file_entries': file_entries,
+            'file_set_differs': file_set_differs,
             'postfix_master_cf': postfix_master_cf,
             'systemd_dropins': systemd_dropins,
         }

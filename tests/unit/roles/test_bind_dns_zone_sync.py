@@ -20,6 +20,7 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.clustered.mail.plugins.filter.files import file_set_differs
 from ansible_collections.clustered.mail.plugins.lookup.file_set_read import LookupModule
 from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, run_script, runs, task, template
 
@@ -59,16 +60,32 @@ def test_the_first_pass_syncs_and_only_reads_while_named_runs(running, check_mod
     assert first_pass(running, check_mode) == expected
 
 
-@pytest.mark.parametrize('running, check_mode, files, replace', [
-    (True, False, [], False),  # every zone as named serves it: no freeze, no thaw
-    (True, False, [{'path': '/var/lib/bind/db.example.com'}], True),
-    (False, False, [{'path': '/var/lib/bind/db.example.com'}], False),  # written by the first pass
-    (True, True, [{'path': '/var/lib/bind/db.example.com'}], False),
+ZONE = {'path': '/var/lib/bind/db.example.com', 'content': '$ORIGIN example.com.\n', 'owner': 'root', 'group': 'bind',
+        'mode': '0644'}
+def read_as(entry):
+    """The zone read's lines for a file exactly as `entry` makes it."""
+    import hashlib
+    return ['path %s file root:0 bind:104 644 %s' % (entry['path'], hashlib.sha256(entry['content'].encode()).hexdigest())]
+
+
+@pytest.mark.parametrize('running, check_mode, files, read, replace', [
+    (True, False, [], [], False),  # no zone rendered
+    (True, False, [ZONE], read_as(ZONE), False),  # every zone as named serves it: no freeze, no thaw
+    (True, False, [ZONE], read_as(dict(ZONE, content='$ORIGIN example.com.\n; by hand\n')), True),
+    (True, False, [ZONE], [], True),  # a new zone: no file yet
+    (False, False, [ZONE], [], False),  # written by the first pass
+    (True, True, [ZONE], [], False),
 ])
-def test_only_a_zone_that_differs_while_named_runs_is_frozen_replaced_and_thawed(running, check_mode, files, replace):
-    facts = {'__bind_dns_named_running': running, 'ansible_check_mode': check_mode, '__bind_dns_zone_files': files}
-    assert template(ZONES, DECIDE, task(ZONES, DECIDE)[0]['ansible.builtin.set_fact']['__bind_dns_replace_zones'],
-                    **facts) is replace
+def test_only_a_zone_that_differs_while_named_runs_is_frozen_replaced_and_thawed(running, check_mode, files, read,
+                                                                                  replace):
+    facts = {'__bind_dns_named_running': running, 'ansible_check_mode': check_mode, '__bind_dns_zone_files': files,
+             '__bind_dns_zone_read': {'stdout_lines': read}}
+    # the step's own expression, its filter called as the function it is (the unit tests load no collection)
+    expression = task(ZONES, DECIDE)[0]['ansible.builtin.set_fact']['__bind_dns_replace_zones']
+    call = '__bind_dns_zone_files | clustered.mail.file_set_differs(__bind_dns_zone_read.stdout_lines)'
+    assert call in expression
+    expression = expression.replace(call, 'differs(__bind_dns_zone_files, __bind_dns_zone_read.stdout_lines)')
+    assert template(ZONES, DECIDE, expression, differs=file_set_differs, **facts) is replace
     # the thaw belongs to the replacement: it runs exactly when the freeze may have
     assert runs(ZONES, REPLACE, __bind_dns_replace_zones=replace) is replace
     assert runs(ZONES, THAW, __bind_dns_replace_zones=replace) is replace
@@ -76,7 +93,7 @@ def test_only_a_zone_that_differs_while_named_runs_is_frozen_replaced_and_thawed
 
 
 def test_the_write_step_writes_only_in_the_pass_told_to():
-    files = {'__bind_dns_zone_files': [{'path': '/var/lib/bind/db.example.com'}]}
+    files = {'__bind_dns_zone_files': [ZONE]}
     assert not runs(ZONE_FILES, WRITE, __bind_dns_write=False, **files)
     assert runs(ZONE_FILES, WRITE, __bind_dns_write=True, **files)
     assert not runs(ZONE_FILES, WRITE, __bind_dns_write=True, __bind_dns_zone_files=[])

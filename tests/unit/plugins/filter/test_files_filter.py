@@ -44,3 +44,19 @@ def test_file_entries_refuse_a_missing_content_or_a_path():
         file_entries(['a.py', 'b.py'], '/x', ['A'])
     with pytest.raises(AnsibleFilterError, match='not a plain file name'):
         file_entries(['../a.py'], '/x', ['A'])
+
+
+def test_file_set_differs_names_the_entries_a_read_does_not_show_as_they_must_be():
+    import hashlib
+
+    from ansible_collections.clustered.mail.plugins.filter.files import file_set_differs
+
+    entries = [{'path': '/etc/a', 'content': 'a\n', 'owner': 'root', 'group': 'bind', 'mode': '0644'},
+               {'path': '/etc/b', 'content': 'b\n', 'mode': '0600'},
+               {'path': '/etc/c', 'content': 'c\n'}]
+    digest = hashlib.sha256(b'a\n').hexdigest()
+    read = ['path /etc/a file root:0 bind:104 644 %s' % digest,
+            'path /etc/b file root:0 root:0 644 %s' % hashlib.sha256(b'b\n').hexdigest()]
+    # b has another mode, c no line at all
+    assert file_set_differs(entries, read) == ['/etc/b', '/etc/c']
+    assert file_set_differs(entries[:1], read) == []
