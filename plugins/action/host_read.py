@@ -26,6 +26,18 @@ def shell_command(argv):
     return ' '.join(shlex.quote(arg) for arg in argv)
 
 
+def read_host(action, argv):
+    """Run ``argv`` on the host of ``action`` (an ActionBase, over its connection and with its become) as one quoted
+    shell command line, without a terminal over SSH. Returns the command's rc, stdout and stderr, each output
+    without its last newline (as ansible.builtin.command returns them)."""
+    # ssh's -tt (its default for commands like this one) would merge standard error into standard output and
+    # end every line with \r\n; a read needs neither. The connection object is this task's own.
+    if action._connection.has_option('use_tty'):
+        action._connection.set_option('use_tty', False)
+    ran = action._low_level_execute_command(shell_command(argv), sudoable=True)
+    return ran.get('rc'), ran.get('stdout', '').rstrip('\r\n'), ran.get('stderr', '').rstrip('\r\n')
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -37,14 +49,9 @@ class ActionModule(ActionBase):
         if not argv:
             result.update(failed=True, msg='argv is empty: give the command and its arguments')
             return result
-        # ssh's -tt (its default for commands like this one) would merge standard error into standard output and
-        # end every line with \r\n; a read needs neither. The connection object is this task's own.
-        if self._connection.has_option('use_tty'):
-            self._connection.set_option('use_tty', False)
-        ran = self._low_level_execute_command(shell_command(argv), sudoable=True)
-        out, err = ran.get('stdout', '').rstrip('\r\n'), ran.get('stderr', '').rstrip('\r\n')
-        result.update(changed=False, rc=ran.get('rc'), stdout=out, stderr=err, stdout_lines=out.splitlines(),
+        rc, out, err = read_host(self, argv)
+        result.update(changed=False, rc=rc, stdout=out, stderr=err, stdout_lines=out.splitlines(),
                       stderr_lines=err.splitlines())
-        if ran.get('rc') != 0:
+        if rc != 0:
             result.update(failed=True, msg='non-zero return code')
         return result

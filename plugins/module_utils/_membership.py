@@ -78,6 +78,8 @@ except ImportError:
 DRAINED_FILE = 'drained.json'
 HEALTH_FILE = 'health.json'
 HOMES_FILE = 'homes.json'
+# The files of the kept state that cluster_state_info reads.
+STATE_FILES = (DRAINED_FILE, HOMES_FILE)
 
 
 class MembershipError(ValueError):
@@ -308,16 +310,24 @@ def _state_error(state_dir, name, problem):
                               'no primary drained' if name == DRAINED_FILE else 'no user moved'))
 
 
-def _read_state_file(state_dir, name):
-    path = os.path.join(state_dir, name)
-    try:
-        with open(path) as handle:
-            text = handle.read()
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return {}
-        raise _state_error(state_dir, name, 'cannot be read (%s)' % exc)
-    if not text.strip():
+def read_state_texts(state_dir):
+    """The text of each state file in ``state_dir`` ({name: text}; None for a file that does not exist)."""
+    texts = {}
+    for name in STATE_FILES:
+        path = os.path.join(state_dir, name)
+        try:
+            with open(path) as handle:
+                texts[name] = handle.read()
+        except (IOError, OSError) as exc:
+            if not os.path.exists(path):
+                texts[name] = None
+                continue
+            raise _state_error(state_dir, name, 'cannot be read (%s)' % exc)
+    return texts
+
+
+def _parse_state_file(state_dir, name, text):
+    if text is None or not text.strip():
         return {}
     try:
         data = json.loads(text)
@@ -336,14 +346,19 @@ def _names(state_dir, name, data, key):
 
 
 def read_state(state_dir):
-    """The state kept in ``state_dir`` on the DNS primary, as the readers need it.
+    """The state kept in ``state_dir`` on the DNS primary, as the readers need it (see state_from_texts)."""
+    return state_from_texts(state_dir, read_state_texts(state_dir))
+
+
+def state_from_texts(state_dir, texts):
+    """The state, from the texts of the state files of ``state_dir`` ({name: text, None when missing}).
 
     ``{'drained': [...], 'by_health': [...], 'homes': {address: host}}``. A file
     that does not exist (or is empty) is empty state; one that is not what its
     writer writes raises ``MembershipError`` naming the file and the fix.
     """
-    drained = _read_state_file(state_dir, DRAINED_FILE)
-    homes = _read_state_file(state_dir, HOMES_FILE)
+    drained = _parse_state_file(state_dir, DRAINED_FILE, texts.get(DRAINED_FILE))
+    homes = _parse_state_file(state_dir, HOMES_FILE, texts.get(HOMES_FILE))
     moved = homes.get('homes', {}) if 'homes' in homes else homes
     if not isinstance(moved, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in moved.items()):
         raise _state_error(state_dir, HOMES_FILE, 'homes must map addresses to inventory names, not %r' % (moved,))

@@ -24,6 +24,9 @@ description:
     what its writer writes (not JSON, or of the wrong shape) fails the module with a message naming the file and the
     fix; the state is never guessed.
   - Run it on the DNS primary (C(delegate_to) the model's C(dns_primary)). It changes nothing.
+  - Its action plugin reads the files with one shell command (as M(clustered.mail.host_read) does, each file in
+    base64) and checks them on the controller with this module's own code, so no Python module is sent or started
+    for a read that every C(site) run makes; the results and the errors are the same.
 author:
   - clustered.mail contributors (@clustered-mail)
 extends_documentation_fragment:
