@@ -63,7 +63,7 @@ stdout:
   returned: always
   type: str
 stdout_lines:
-  description: O(stdout) split into lines.
+  description: RV(stdout) split into lines.
   returned: always
   type: list
   elements: str
@@ -72,7 +72,7 @@ stderr:
   returned: always
   type: str
 stderr_lines:
-  description: O(stderr) split into lines.
+  description: RV(stderr) split into lines.
   returned: always
   type: list
   elements: str
