@@ -21,12 +21,9 @@ import binascii
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.clustered.mail.plugins.action.host_read import read_host
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import STATE_DIR
 from ansible_collections.clustered.mail.plugins.module_utils._membership import (
-    STATE_FILES, MembershipError, _state_error, state_from_texts,
+    STATE_FILES, STATE_INFO_ARGUMENT_SPEC, MembershipError, _state_error, state_from_texts,
 )
-
-ARGUMENT_SPEC = dict(state_dir=dict(type='path', default=STATE_DIR))
 
 # For each file: "<name> -" when it does not exist, "<name> <base64>" (empty for an empty file), or
 # "<name> ! <why>" when it exists but cannot be read.
@@ -71,14 +68,14 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        state_dir = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]['state_dir']
-        rc, out, err = read_host(self, ['/bin/sh', '-c', READ_SCRIPT, 'cluster_state_info', state_dir]
-                                 + list(STATE_FILES))
-        if rc != 0:
-            result.update(failed=True, msg='the read of %s on the host failed (rc %s): %s' % (state_dir, rc, err))
+        state_dir = self.validate_argument_spec(argument_spec=STATE_INFO_ARGUMENT_SPEC)[1]['state_dir']
+        read = read_host(self, ['/bin/sh', '-c', READ_SCRIPT, 'cluster_state_info', state_dir] + list(STATE_FILES))
+        if read['rc'] != 0:
+            result.update(failed=True, msg='the read of %s on the host failed (rc %s): %s'
+                          % (state_dir, read['rc'], read['stderr']))
             return result
         try:
-            state = state_from_texts(state_dir, parse_read(state_dir, out))
+            state = state_from_texts(state_dir, parse_read(state_dir, read['stdout']))
         except MembershipError as exc:
             result.update(failed=True, msg=str(exc))
             return result

@@ -18,7 +18,7 @@ import shlex
 
 from ansible.plugins.action import ActionBase
 
-ARGUMENT_SPEC = dict(argv=dict(type='list', elements='str', required=True))
+from ansible_collections.clustered.mail.plugins.module_utils._host_read import ARGUMENT_SPEC, read_result
 
 
 def shell_command(argv):
@@ -28,14 +28,14 @@ def shell_command(argv):
 
 def read_host(action, argv):
     """Run ``argv`` on the host of ``action`` (an ActionBase, over its connection and with its become) as one quoted
-    shell command line, without a terminal over SSH. Returns the command's rc, stdout and stderr, each output
-    without its last newline (as ansible.builtin.command returns them)."""
+    shell command line, without a terminal over SSH. Returns what the read returns (read_result: rc, stdout,
+    stderr and their lines as ansible.builtin.command returns them; failed when the command exited other than 0)."""
     # ssh's -tt (its default for commands like this one) would merge standard error into standard output and
     # end every line with \r\n; a read needs neither. The connection object is this task's own.
     if action._connection.has_option('use_tty'):
         action._connection.set_option('use_tty', False)
     ran = action._low_level_execute_command(shell_command(argv), sudoable=True)
-    return ran.get('rc'), ran.get('stdout', '').rstrip('\r\n'), ran.get('stderr', '').rstrip('\r\n')
+    return read_result(ran.get('rc'), ran.get('stdout', ''), ran.get('stderr', ''))
 
 
 class ActionModule(ActionBase):
@@ -49,9 +49,5 @@ class ActionModule(ActionBase):
         if not argv:
             result.update(failed=True, msg='argv is empty: give the command and its arguments')
             return result
-        rc, out, err = read_host(self, argv)
-        result.update(changed=False, rc=rc, stdout=out, stderr=err, stdout_lines=out.splitlines(),
-                      stderr_lines=err.splitlines())
-        if rc != 0:
-            result.update(failed=True, msg='non-zero return code')
+        result.update(read_host(self, argv))
         return result

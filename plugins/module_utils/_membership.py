@@ -58,7 +58,9 @@ import os
 import tempfile
 import traceback
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import CLUSTER_DEFAULTS, plain_copy, pop_name, serving_home
+from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
+    CLUSTER_DEFAULTS, STATE_DIR, plain_copy, pop_name, serving_home,
+)
 from ansible_collections.clustered.mail.plugins.module_utils._dns_query import DnsQueryError, normalise, query, records
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
@@ -78,8 +80,9 @@ except ImportError:
 DRAINED_FILE = 'drained.json'
 HEALTH_FILE = 'health.json'
 HOMES_FILE = 'homes.json'
-# The files of the kept state that cluster_state_info reads.
+# The files of the kept state that cluster_state_info reads, and its options (for its module and its action plugin).
 STATE_FILES = (DRAINED_FILE, HOMES_FILE)
+STATE_INFO_ARGUMENT_SPEC = dict(state_dir=dict(type='path', default=STATE_DIR))
 
 
 class MembershipError(ValueError):

@@ -97,17 +97,13 @@ homes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clustered.mail.plugins.module_utils._cluster import STATE_DIR
-from ansible_collections.clustered.mail.plugins.module_utils._membership import MembershipError, read_state
+from ansible_collections.clustered.mail.plugins.module_utils._membership import (
+    STATE_INFO_ARGUMENT_SPEC, MembershipError, read_state,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state_dir=dict(type='path', default=STATE_DIR),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=STATE_INFO_ARGUMENT_SPEC, supports_check_mode=True)
     state_dir = module.params['state_dir']
     try:
         state = read_state(state_dir)

@@ -80,18 +80,16 @@ stderr_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clustered.mail.plugins.module_utils._host_read import ARGUMENT_SPEC, read_result
+
 
 def main():
     # The action plugin of the same name runs the command over the connection itself; this module is what runs
     # where the action is bypassed (e.g. ansible-doc examples run through a module), with the same results.
-    module = AnsibleModule(argument_spec=dict(argv=dict(type='list', elements='str', required=True)),
-                           supports_check_mode=True)
-    rc, out, err = module.run_command(module.params['argv'])
-    out, err = out.rstrip('\r\n'), err.rstrip('\r\n')
-    result = dict(changed=False, rc=rc, stdout=out, stderr=err, stdout_lines=out.splitlines(),
-                  stderr_lines=err.splitlines())
-    if rc != 0:
-        module.fail_json(msg='non-zero return code', **result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = read_result(*module.run_command(module.params['argv']))
+    if result.pop('failed', False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 
