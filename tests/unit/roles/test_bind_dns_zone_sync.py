@@ -30,7 +30,7 @@ FIRST = "Read the zone files (named's updates synced into them while it runs) an
 DECIDE = 'Decide whether a zone file must be replaced while named runs'
 REPLACE = 'Write the zone files (frozen while they are read again and replaced)'
 THAW = 'Thaw the zones (named reloads the files and takes updates again)'
-READ = 'Read the installed zone files (a new zone has none yet), the zones frozen first when named runs'
+READ = 'Read the installed zone files (a new zone has none yet), the zones synced or frozen first when named runs'
 WRITE = 'Write those zone files, each checked by named-checkzone before it replaces the old one'
 
 
