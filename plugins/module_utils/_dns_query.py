@@ -45,29 +45,27 @@ API
 
 ``servers_error(servers) -> str | None``
     Why ``servers`` cannot be asked (none given, or one is not an IP address).
+
+``dnspython() -> module``
+    The ``dns`` package with the submodules the collection uses, imported on
+    the first call rather than with this file: Ansible loads every filter file
+    of the collection in each worker that templates one of its filters, and
+    with them this file, and importing dnspython costs tens of milliseconds
+    there, in every such task on every host, where only the DNS steps need it.
+    ``HAS_DNSPYTHON`` says whether it is installed without importing it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import ipaddress
-import traceback
 
-DNSPYTHON_IMPORT_ERROR = None
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdataclass
-    import dns.rdatatype
-    HAS_DNSPYTHON = True
-except ImportError:  # the modules report missing_required_lib('dnspython') with it
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+# Whether dnspython is installed, found without importing it (see dnspython()).
+HAS_DNSPYTHON = importlib.util.find_spec('dns') is not None
+# The modules report missing_required_lib('dnspython') with it.
+DNSPYTHON_IMPORT_ERROR = None if HAS_DNSPYTHON else "No module named 'dns' (python3-dnspython on Debian)"
 
 ENDS_WITH_NAME = ('CNAME', 'MX', 'NS', 'PTR', 'SRV')
 
@@ -78,6 +76,24 @@ QUERY_ARGUMENTS = dict(
     timeout=dict(type='float', default=3),
     tcp=dict(type='bool', default=False),
 )
+
+
+def dnspython():
+    """dnspython, imported on first use (see the module docstring); ImportError when it is not installed."""
+    # pylint: disable=import-outside-toplevel
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.tsig
+    import dns.update
+    import dns.zone
+    return dns
 
 
 class DnsQueryError(ValueError):
@@ -117,6 +133,7 @@ def normalise(rdtype, text):
 
 def query(server, name, rdtype, port=53, timeout=3.0, tcp=False, nxdomain=False):
     """One non-recursive query at one authoritative server (see the module docstring)."""
+    dns = dnspython()
     message = dns.message.make_query(fqdn(name), rdtype)
     message.flags &= ~dns.flags.RD
     try:
@@ -140,6 +157,7 @@ def query(server, name, rdtype, port=53, timeout=3.0, tcp=False, nxdomain=False)
 
 def records(response, name, rdtype):
     """The normalised records of one rrset of the answer, in the order served (None when absent)."""
+    dns = dnspython()
     qname = dns.name.from_text(fqdn(name))
     wanted = dns.rdatatype.from_text(rdtype)
     for rrset in response.answer:

@@ -82,17 +82,7 @@ import json
 import re
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import ClusterError, is_dns_name, pop_name
-
-try:
-    import dns.exception
-    import dns.name
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.zone
-    HAS_DNSPYTHON = True
-except ImportError:  # then zone_serves answers False: a file named rewrote is written again
-    HAS_DNSPYTHON = False
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import HAS_DNSPYTHON, dnspython
 
 DEFAULT_SOA = {'refresh': 3600, 'retry': 600, 'expire': 1209600, 'minimum': 300}
 SOA_BOUNDS = {'refresh': (60, 2419200), 'retry': (60, 2419200), 'expire': (3600, 4838400), 'minimum': (0, 86400)}
@@ -515,6 +505,7 @@ def zone_state(text):
 
 def _rrsets(zone_obj):
     """{(owner, type): (ttl, set of rdata)} of a dnspython zone, the SOA serial set to 0."""
+    dns = dnspython()
     out = {}
     for name, node in zone_obj.nodes.items():
         for rdataset in node.rdatasets:
@@ -527,8 +518,10 @@ def _rrsets(zone_obj):
 
 def zone_serves(zone, text):
     """True when a header-less zone file holds exactly ``zone``'s records (see the module docstring)."""
+    # Without dnspython the answer is False: a file named rewrote is written again.
     if not HAS_DNSPYTHON or not text or zone_state(text)['hash'] is not None:
         return False
+    dns = dnspython()
     origin = dns.name.from_text(zone['name'])
     try:
         served = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=False)

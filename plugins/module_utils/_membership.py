@@ -56,26 +56,15 @@ __metaclass__ = type
 import json
 import os
 import tempfile
-import traceback
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     CLUSTER_DEFAULTS, STATE_DIR, plain_copy, pop_name, serving_home,
 )
-from ansible_collections.clustered.mail.plugins.module_utils._dns_query import DnsQueryError, normalise, query, records
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (  # noqa: F401 (dns_membership imports DNSPYTHON_IMPORT_ERROR from here)
+    DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, DnsQueryError, dnspython, normalise, query, records,
+)
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes
-
-try:
-    import dns.exception
-    import dns.query
-    import dns.rcode
-    import dns.tsig
-    import dns.update
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 DRAINED_FILE = 'drained.json'
 HEALTH_FILE = 'health.json'
@@ -397,7 +386,7 @@ class DnsClient(object):
         self.server = server
         self.port = port
         self.timeout = timeout
-        self.key = dns.tsig.Key(key_name, key_secret, key_algorithm) if key_secret else None
+        self.key = dnspython().tsig.Key(key_name, key_secret, key_algorithm) if key_secret else None
 
     def rrset(self, name, rtype):
         try:
@@ -418,6 +407,7 @@ class DnsClient(object):
         """One UPDATE message for the zone: every delete and add together."""
         if self.key is None:
             raise MembershipError('key_secret is empty: dynamic updates need the TSIG key (bind_dns_tsig_secret)')
+        dns = dnspython()
         message = dns.update.UpdateMessage(zone + '.', keyring=self.key)
         for owner, rtype, _ttl, value in change['delete']:
             message.delete(owner + '.', rtype, value)
