@@ -60,8 +60,8 @@ import tempfile
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import (
     CLUSTER_DEFAULTS, STATE_DIR, plain_copy, pop_name, serving_home,
 )
-from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (  # noqa: F401 (dns_membership imports DNSPYTHON_IMPORT_ERROR from here)
-    DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, DnsQueryError, dnspython, normalise, query, records,
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import (
+    HAS_DNSPYTHON, DnsQueryError, dnspython, normalise, query, records,
 )
 from ansible_collections.clustered.mail.plugins.module_utils._dns_records import dns_zones
 from ansible_collections.clustered.mail.plugins.module_utils._mail import MailError, apply_homes

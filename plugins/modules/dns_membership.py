@@ -215,9 +215,8 @@ counters:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clustered.mail.plugins.module_utils._cluster import CLUSTER_DEFAULTS, TSIG_ALGORITHMS, ClusterError
-from ansible_collections.clustered.mail.plugins.module_utils._membership import (
-    DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, DnsClient, MembershipError, apply, resolve_hosts,
-)
+from ansible_collections.clustered.mail.plugins.module_utils._dns_query import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON
+from ansible_collections.clustered.mail.plugins.module_utils._membership import DnsClient, MembershipError, apply, resolve_hosts
 
 
 # Option, its place in the cluster model, and the inventory variable behind it.

@@ -16,6 +16,7 @@ dns = pytest.importorskip('dns')
 import dns.exception  # noqa: E402
 import dns.flags  # noqa: E402
 import dns.message  # noqa: E402
+import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.rrset  # noqa: E402
