@@ -21,7 +21,7 @@ import re
 
 import yaml
 
-from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, template
+from ansible_collections.clustered.mail.tests.unit.roles.task_files import ROOT, task, template
 
 SITE_MODEL = '__site_cluster_model if __site_cluster_model is defined else hostvars | clustered.mail.cluster_model(groups)'
 SITE_ERRORS = ('__preflight_cluster_errors if __preflight_cluster_errors is defined'
@@ -63,8 +63,10 @@ def test_site_computes_the_model_once_for_every_host_before_the_role_checks():
 
 def test_a_role_given_the_site_model_reads_no_hostvars():
     # No hostvars or groups among the variables: computing the model here would fail.
+    derive, _vars, _when = task('roles/mail_primary/tasks/validate.yml', 'Derive the cluster model')
     for path, name, expression in (
-            ('roles/mail_primary/tasks/validate.yml', 'Derive the cluster model', '{{ %s }}' % SITE_MODEL),
+            ('roles/mail_primary/tasks/validate.yml', 'Derive the cluster model',
+             derive['ansible.builtin.set_fact']['__mail_primary_model']),
             ('roles/storage_mount/tasks/validate.yml', 'Derive the store, its unit and its source from the cluster model',
              '{{ __storage_mount_model }}'),
             ('roles/cluster_ca/tasks/main.yml', "Issue the host's key and certificate (on the controller)",
